@@ -1,0 +1,3 @@
+fn main() {
+    let _ = wasmtime_provider::WasmtimeEngineProviderBuilder::new();
+}

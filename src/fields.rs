@@ -1,0 +1,243 @@
+//! The small vocabulary every rule is written in: read a field, fill it in when it is missing
+//! (mutate), report it (validate), or leave it (checking a template that is not mutated), and
+//! record a violation when an explicit value is not allowed. Edits happen in place on the
+//! request's JSON, so fields the policy does not know survive untouched.
+
+use serde_json::{Map, Value};
+
+use crate::report::Report;
+use crate::settings::Settings;
+
+/// What to do with a hardened field that is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Fill it in (mutate mode).
+    Add,
+    /// Report it as a violation (validate mode).
+    Report,
+    /// Leave it: a workload template that is checked but not mutated; its pods are mutated
+    /// when they are created.
+    Ignore,
+}
+
+pub struct Ctx<'a> {
+    pub settings: &'a Settings,
+    pub missing: Missing,
+    pub report: Report,
+}
+
+/// A child object of the JSON being walked.
+pub enum Child<'a> {
+    /// Absent (or null) and not created: only reporting is possible.
+    Missing,
+    /// Present with the wrong type; already reported, nothing below it is checked.
+    Malformed,
+    Object(&'a mut Map<String, Value>),
+}
+
+impl Child<'_> {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Child::Object(map) => present(map.get(key)),
+            _ => None,
+        }
+    }
+}
+
+/// `None` for an absent field and for an explicit `null`, which the API server treats alike.
+pub fn present(value: Option<&Value>) -> Option<&Value> {
+    value.filter(|v| !v.is_null())
+}
+
+/// A JSON value as it appears in messages, kept short.
+pub fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 80 {
+        let cut: String = text.chars().take(77).collect();
+        format!("{cut}...")
+    } else {
+        text
+    }
+}
+
+impl Ctx<'_> {
+    pub fn violation(
+        &mut self,
+        path: impl Into<String>,
+        found: &Value,
+        allowed: impl Into<String>,
+    ) {
+        self.report
+            .violation(path.into(), shown(found), allowed.into());
+    }
+
+    pub fn missing_violation(&mut self, path: impl Into<String>, allowed: impl Into<String>) {
+        self.report
+            .violation(path.into(), "nothing (unset)".to_string(), allowed.into());
+    }
+
+    /// The object at `parent[key]`, created empty when missing and the mode adds fields.
+    pub fn child<'m>(
+        &mut self,
+        parent: &'m mut Map<String, Value>,
+        key: &str,
+        path: &str,
+    ) -> Child<'m> {
+        self.child_if(parent, key, path, self.missing == Missing::Add)
+    }
+
+    /// Like `child`, but creates the object only when `create` is true.
+    pub fn child_if<'m>(
+        &mut self,
+        parent: &'m mut Map<String, Value>,
+        key: &str,
+        path: &str,
+        create: bool,
+    ) -> Child<'m> {
+        match parent.get(key) {
+            None | Some(Value::Null) if create => {
+                parent.insert(key.to_string(), Value::Object(Map::new()));
+            }
+            None | Some(Value::Null) => return Child::Missing,
+            Some(Value::Object(_)) => {}
+            Some(other) => {
+                let other = other.clone();
+                self.violation(path, &other, "an object");
+                return Child::Malformed;
+            }
+        }
+        match parent.get_mut(key).and_then(Value::as_object_mut) {
+            Some(map) => Child::Object(map),
+            None => Child::Missing,
+        }
+    }
+
+    /// The hardened field `obj[key]`: accepted as it is when `ok` says so, filled with `fill`
+    /// when missing (mutate), reported when missing (validate), a violation when explicit and
+    /// not `ok`. `fill: None` means nothing can be filled in, so missing is a violation in
+    /// both modes. `rel` names the object for warnings (`securityContext`), `target` the
+    /// container or `pod`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn ensure(
+        &mut self,
+        obj: &mut Child<'_>,
+        path: &str,
+        rel: &str,
+        key: &str,
+        fill: Option<Value>,
+        ok: impl Fn(&Value) -> bool,
+        allowed: impl FnOnce() -> String,
+        target: &str,
+    ) {
+        let map = match obj {
+            Child::Malformed => return,
+            Child::Missing => None,
+            Child::Object(map) => Some(&mut **map),
+        };
+        match map.as_ref().and_then(|m| present(m.get(key))) {
+            Some(value) if ok(value) => {}
+            Some(value) => {
+                let value = value.clone();
+                self.violation(format!("{path}.{key}"), &value, allowed());
+            }
+            None => match (self.missing, fill, map) {
+                (Missing::Ignore, _, _) => {}
+                (Missing::Add, Some(fill), Some(map)) => {
+                    self.report.change(format!("{rel}.{key}: {fill}"), target);
+                    map.insert(key.to_string(), fill);
+                }
+                _ => self.missing_violation(format!("{path}.{key}"), allowed()),
+            },
+        }
+    }
+
+    /// An optional field that, when set, must pass `ok`.
+    pub fn check_optional(
+        &mut self,
+        obj: &Child<'_>,
+        path: &str,
+        key: &str,
+        ok: impl Fn(&Value) -> bool,
+        allowed: impl FnOnce() -> String,
+    ) {
+        if let Some(value) = obj.get(key)
+            && !ok(value)
+        {
+            let value = value.clone();
+            self.violation(format!("{path}.{key}"), &value, allowed());
+        }
+    }
+}
+
+/// The array at `parent[key]` (absent or null: empty); a non-array is reported.
+pub fn array_mut<'m>(
+    ctx: &mut Ctx<'_>,
+    parent: &'m mut Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Option<&'m mut Vec<Value>> {
+    match parent.get_mut(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(items),
+        Some(other) => {
+            let other = other.clone();
+            ctx.violation(format!("{path}.{key}"), &other, "a list");
+            None
+        }
+    }
+}
+
+/// Read-only twin of `array_mut`.
+pub fn array<'m>(
+    ctx: &mut Ctx<'_>,
+    parent: &'m Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Option<&'m Vec<Value>> {
+    match parent.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(items),
+        Some(other) => {
+            ctx.violation(format!("{path}.{key}"), other, "a list");
+            None
+        }
+    }
+}
+
+pub fn is_true(v: &Value) -> bool {
+    v.as_bool() == Some(true)
+}
+
+pub fn is_false(v: &Value) -> bool {
+    v.as_bool() == Some(false)
+}
+
+/// A string field that is absent, null or empty.
+pub fn is_unset_or_empty(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        _ => false,
+    }
+}
+
+impl Ctx<'_> {
+    /// The object `key` inside `parent`, which may itself be missing or malformed.
+    pub fn sub<'m>(
+        &mut self,
+        parent: &'m mut Child<'_>,
+        key: &str,
+        path: &str,
+        create: bool,
+    ) -> Child<'m> {
+        match parent {
+            Child::Missing => Child::Missing,
+            Child::Malformed => Child::Malformed,
+            Child::Object(map) => self.child_if(map, key, path, create),
+        }
+    }
+
+    pub fn adds(&self) -> bool {
+        self.missing == Missing::Add
+    }
+}

@@ -1,0 +1,92 @@
+//! Pod-level rules: host namespaces, the pod securityContext (identity, seccomp, SELinux,
+//! AppArmor, sysctls) and the AppArmor annotations.
+
+use serde_json::{Map, Value};
+
+use crate::fields::{Ctx, is_false, present};
+use crate::security_context::{self, At, Level};
+
+/// Sysctls Pod Security "baseline" calls safe (Kubernetes 1.32+).
+const SAFE_SYSCTLS: &[&str] = &[
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+    "net.ipv4.tcp_rmem",
+    "net.ipv4.tcp_wmem",
+];
+
+const HOST_NAMESPACES: [&str; 3] = ["hostNetwork", "hostPID", "hostIPC"];
+const APPARMOR_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
+
+/// Checks (and in mutate mode hardens) the pod-level fields of the pod spec at `path`.
+pub fn check_pod(ctx: &mut Ctx<'_>, spec: &mut Map<String, Value>, path: &str) {
+    for key in HOST_NAMESPACES {
+        if let Some(v) = present(spec.get(key))
+            && !is_false(v)
+        {
+            let v = v.clone();
+            ctx.violation(format!("{path}.{key}"), &v, "false or unset");
+        }
+    }
+    let sc_path = format!("{path}.securityContext");
+    let mut sc = ctx.child(spec, "securityContext", &sc_path);
+    let at = At {
+        path: &sc_path,
+        rel: "spec.securityContext",
+        target: "pod",
+    };
+    security_context::check_all(ctx, &mut sc, &at, Level::Pod);
+    if let Some(sysctls) = sc.get("sysctls") {
+        let sysctls = sysctls.clone();
+        check_sysctls(ctx, &sysctls, &sc_path);
+    }
+}
+
+fn check_sysctls(ctx: &mut Ctx<'_>, sysctls: &Value, path: &str) {
+    let Some(items) = sysctls.as_array() else {
+        return ctx.violation(format!("{path}.sysctls"), sysctls, "a list");
+    };
+    for (i, item) in items.iter().enumerate() {
+        let name = item.get("name").unwrap_or(&Value::Null);
+        if !name.as_str().is_some_and(|n| SAFE_SYSCTLS.contains(&n)) {
+            let allowed = format!("one of the safe sysctls: {}", SAFE_SYSCTLS.join(", "));
+            ctx.violation(format!("{path}.sysctls[{i}].name"), name, allowed);
+        }
+    }
+}
+
+/// The deprecated per-container AppArmor annotations may not ask for `unconfined`.
+pub fn check_annotations(ctx: &mut Ctx<'_>, metadata: Option<&Value>, meta_path: &str) {
+    let Some(annotations) = metadata.and_then(|m| present(m.get("annotations"))) else {
+        return;
+    };
+    let Some(annotations) = annotations.as_object() else {
+        return ctx.violation(
+            format!("{meta_path}.annotations"),
+            annotations,
+            "a map of strings",
+        );
+    };
+    for (key, value) in annotations {
+        if !key.starts_with(APPARMOR_ANNOTATION) {
+            continue;
+        }
+        let ok = value
+            .as_str()
+            .is_some_and(|v| v == "runtime/default" || v.starts_with("localhost/"));
+        if !ok {
+            ctx.violation(
+                format!("{meta_path}.annotations[{key}]"),
+                value,
+                "runtime/default or localhost/<profile>",
+            );
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Rules on securityContext fields that exist at both pod and container level: identity,
+//! seccomp, SELinux, AppArmor and Windows hostProcess.
+
+use serde_json::{Value, json};
+
+use crate::fields::{Child, Ctx, is_true, is_unset_or_empty};
+
+/// Which securityContext is checked. The pod level carries the defaults that get filled in;
+/// a container may only narrow them, never weaken them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Pod,
+    Container,
+}
+
+/// SELinux types Pod Security allows (`""` is the runtime's default).
+const SELINUX_TYPES: &[&str] = &[
+    "container_t",
+    "container_init_t",
+    "container_kvm_t",
+    "container_engine_t",
+];
+
+/// Where a securityContext is, for messages and warnings.
+pub struct At<'p> {
+    /// Full path of the securityContext, e.g. `spec.containers[0].securityContext`.
+    pub path: &'p str,
+    /// Short name used in warnings: `spec.securityContext` or `securityContext`.
+    pub rel: &'static str,
+    /// `pod` or the container's name.
+    pub target: &'p str,
+}
+
+/// runAsNonRoot, runAsUser, runAsGroup (both levels); fsGroup, supplementalGroups (pod).
+pub fn identity(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level) {
+    let s = ctx.settings;
+    let (user, group) = (s.run_as_user, s.run_as_group);
+    let users = || format!("a non-root user id: {}", s.users_text());
+    let groups = || format!("a non-root group id: {}", s.groups_text());
+    let user_ok = |v: &Value| v.as_i64().is_some_and(|u| s.user_allowed(u));
+    let group_ok = |v: &Value| v.as_i64().is_some_and(|g| s.group_allowed(g));
+    match level {
+        Level::Pod => {
+            let (p, r, t) = (at.path, at.rel, at.target);
+            ctx.ensure(
+                sc,
+                p,
+                r,
+                "runAsNonRoot",
+                Some(json!(true)),
+                is_true,
+                || "true".into(),
+                t,
+            );
+            ctx.ensure(sc, p, r, "runAsUser", Some(json!(user)), user_ok, users, t);
+            ctx.ensure(
+                sc,
+                p,
+                r,
+                "runAsGroup",
+                Some(json!(group)),
+                group_ok,
+                groups,
+                t,
+            );
+            ctx.ensure(
+                sc,
+                p,
+                r,
+                "fsGroup",
+                Some(json!(s.fs_group)),
+                group_ok,
+                groups,
+                t,
+            );
+            supplemental_groups(ctx, sc, at.path);
+        }
+        Level::Container => {
+            let unset = || "true or unset (the pod sets it)".to_string();
+            ctx.check_optional(sc, at.path, "runAsNonRoot", is_true, unset);
+            ctx.check_optional(sc, at.path, "runAsUser", user_ok, users);
+            ctx.check_optional(sc, at.path, "runAsGroup", group_ok, groups);
+        }
+    }
+}
+
+fn supplemental_groups(ctx: &mut Ctx<'_>, sc: &Child<'_>, path: &str) {
+    let Some(value) = sc.get("supplementalGroups") else {
+        return;
+    };
+    let s = ctx.settings;
+    let Some(items) = value.as_array() else {
+        let value = value.clone();
+        ctx.violation(
+            format!("{path}.supplementalGroups"),
+            &value,
+            "a list of group ids",
+        );
+        return;
+    };
+    for (i, gid) in items.iter().enumerate() {
+        if !gid.as_i64().is_some_and(|g| s.group_allowed(g)) {
+            let allowed = format!("a non-root group id: {}", s.groups_text());
+            ctx.violation(format!("{path}.supplementalGroups[{i}]"), gid, allowed);
+        }
+    }
+}
+
+/// seccompProfile: the pod gets RuntimeDefault when it has none; any explicit type must be
+/// one of `allowedSeccompProfiles`, and Localhost needs its profile file.
+pub fn seccomp(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level) {
+    let s = ctx.settings;
+    let allowed = &s.allowed_seccomp_profiles;
+    let fill = allowed
+        .iter()
+        .any(|p| p == "RuntimeDefault")
+        .then(|| json!("RuntimeDefault"));
+    let path = format!("{}.seccompProfile", at.path);
+    let rel = match level {
+        Level::Pod => "spec.securityContext.seccompProfile",
+        Level::Container => "securityContext.seccompProfile",
+    };
+    let create = level == Level::Pod && fill.is_some() && ctx.adds();
+    let mut profile = ctx.sub(sc, "seccompProfile", &path, create);
+    let ok = |v: &Value| v.as_str().is_some_and(|t| allowed.iter().any(|a| a == t));
+    let allowed_text = || allowed.join(" or ");
+    match level {
+        Level::Pod => ctx.ensure(
+            &mut profile,
+            &path,
+            rel,
+            "type",
+            fill,
+            ok,
+            allowed_text,
+            at.target,
+        ),
+        Level::Container => ctx.check_optional(&profile, &path, "type", ok, allowed_text),
+    }
+    localhost_needs_profile(ctx, &profile, &path);
+}
+
+fn localhost_needs_profile(ctx: &mut Ctx<'_>, profile: &Child<'_>, path: &str) {
+    if profile.get("type").and_then(Value::as_str) == Some("Localhost")
+        && is_unset_or_empty(profile.get("localhostProfile"))
+    {
+        ctx.missing_violation(
+            format!("{path}.localhostProfile"),
+            "the profile's file name (type Localhost needs one)",
+        );
+    }
+}
+
+/// seLinuxOptions: only the container types Pod Security allows; no custom user or role.
+pub fn selinux(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
+    let path = format!("{}.seLinuxOptions", at.path);
+    let options = ctx.sub(sc, "seLinuxOptions", &path, false);
+    let type_ok = |v: &Value| {
+        v.as_str()
+            .is_some_and(|t| t.is_empty() || SELINUX_TYPES.contains(&t))
+    };
+    ctx.check_optional(&options, &path, "type", type_ok, || {
+        format!("unset or one of {}", SELINUX_TYPES.join(", "))
+    });
+    for key in ["user", "role"] {
+        let empty = |v: &Value| is_unset_or_empty(Some(v));
+        ctx.check_optional(&options, &path, key, empty, || "unset".into());
+    }
+}
+
+/// appArmorProfile: RuntimeDefault or Localhost (with its profile), never Unconfined.
+pub fn apparmor(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
+    let path = format!("{}.appArmorProfile", at.path);
+    let profile = ctx.sub(sc, "appArmorProfile", &path, false);
+    let ok = |v: &Value| matches!(v.as_str(), Some("RuntimeDefault" | "Localhost"));
+    ctx.check_optional(&profile, &path, "type", ok, || {
+        "RuntimeDefault or Localhost".into()
+    });
+    localhost_needs_profile(ctx, &profile, &path);
+}
+
+/// windowsOptions.hostProcess: never true.
+pub fn host_process(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
+    let path = format!("{}.windowsOptions", at.path);
+    let options = ctx.sub(sc, "windowsOptions", &path, false);
+    let not_true = |v: &Value| v.as_bool() == Some(false);
+    ctx.check_optional(&options, &path, "hostProcess", not_true, || {
+        "false or unset".into()
+    });
+}
+
+/// Every rule above, for one securityContext.
+pub fn check_all(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level) {
+    identity(ctx, sc, at, level);
+    seccomp(ctx, sc, at, level);
+    selinux(ctx, sc, at);
+    apparmor(ctx, sc, at);
+    host_process(ctx, sc, at);
+}

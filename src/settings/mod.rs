@@ -1,0 +1,211 @@
+//! The policy's settings: what they hold, their defaults, and the waPC `validate_settings`
+//! entry point. Reading and checking the JSON lives in `parse.rs`.
+
+mod parse;
+
+use std::collections::BTreeMap;
+
+use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+
+use crate::quantity::Quantity;
+
+pub use parse::parse_settings;
+
+/// `mutate` fills in missing hardened fields; `validate` reports them as violations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Mutate,
+    Validate,
+}
+
+/// Whether the policy asks the registry for each image's configured user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageUserCheck {
+    Off,
+    Warn,
+    Enforce,
+}
+
+/// An inclusive range of user or group ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdRange {
+    pub min: i64,
+    pub max: i64,
+}
+
+/// A path that must be writable, and the size of the emptyDir that makes it so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WritablePath {
+    pub path: String,
+    pub size_limit: Quantity,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub mode: Mode,
+    pub run_as_user: i64,
+    pub run_as_group: i64,
+    pub fs_group: i64,
+    pub allowed_user_ranges: Vec<IdRange>,
+    pub allowed_group_ranges: Vec<IdRange>,
+    /// Normalised: upper case, without `CAP_`.
+    pub allowed_capabilities: Vec<String>,
+    /// `RuntimeDefault` and/or `Localhost`, in the order given.
+    pub allowed_seccomp_profiles: Vec<String>,
+    pub mutate_workload_templates: bool,
+    pub framework_label: String,
+    pub default_framework: String,
+    pub writable_paths: Vec<WritablePath>,
+    pub frameworks: BTreeMap<String, Vec<WritablePath>>,
+    pub default_empty_dir_size_limit: Quantity,
+    pub max_empty_dir_size_limit: Quantity,
+    pub forbidden_writable_paths: Vec<String>,
+    pub image_user_check: ImageUserCheck,
+}
+
+/// Every settings key, in the order the documentation lists them.
+pub const SETTING_KEYS: &[&str] = &[
+    "mode",
+    "runAsUser",
+    "runAsGroup",
+    "fsGroup",
+    "allowedUserRanges",
+    "allowedGroupRanges",
+    "allowedCapabilities",
+    "allowedSeccompProfiles",
+    "mutateWorkloadTemplates",
+    "frameworkLabel",
+    "defaultFramework",
+    "writablePaths",
+    "frameworks",
+    "defaultEmptyDirSizeLimit",
+    "maxEmptyDirSizeLimit",
+    "forbiddenWritablePaths",
+    "imageUserCheck",
+];
+
+/// The UID and GID of `nobody`, the identity every agent runs as by default.
+pub const NOBODY: i64 = 65534;
+
+fn paths(list: &[(&str, u64)]) -> Vec<WritablePath> {
+    list.iter()
+        .map(|(path, gib)| WritablePath {
+            path: (*path).to_string(),
+            size_limit: Quantity::gib(*gib),
+        })
+        .collect()
+}
+
+/// The framework table of `../shared/SPEC.md` §1.
+pub fn default_frameworks() -> BTreeMap<String, Vec<WritablePath>> {
+    let mut table = BTreeMap::new();
+    table.insert(
+        "python".to_string(),
+        paths(&[("/home/nobody/.cache/pip", 2)]),
+    );
+    table.insert(
+        "python-openllmetry".to_string(),
+        paths(&[("/home/nobody/.cache", 2), ("/home/nobody/.local", 1)]),
+    );
+    table.insert(
+        "node".to_string(),
+        paths(&[("/home/nobody/.npm", 2), ("/data/node_modules", 2)]),
+    );
+    table.insert("java".to_string(), Vec::new());
+    table.insert("go".to_string(), Vec::new());
+    table
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            mode: Mode::Mutate,
+            run_as_user: NOBODY,
+            run_as_group: NOBODY,
+            fs_group: NOBODY,
+            allowed_user_ranges: Vec::new(),
+            allowed_group_ranges: Vec::new(),
+            allowed_capabilities: Vec::new(),
+            allowed_seccomp_profiles: vec!["RuntimeDefault".to_string()],
+            mutate_workload_templates: false,
+            framework_label: "agent.framework".to_string(),
+            default_framework: String::new(),
+            writable_paths: paths(&[("/tmp", 1), ("/data", 5)]),
+            frameworks: default_frameworks(),
+            default_empty_dir_size_limit: Quantity::gib(1),
+            max_empty_dir_size_limit: Quantity::gib(10),
+            forbidden_writable_paths: vec!["/var/log".to_string()],
+            image_user_check: ImageUserCheck::Off,
+        }
+    }
+}
+
+impl Settings {
+    /// Whether `uid` may be set explicitly as a user id.
+    pub fn user_allowed(&self, uid: i64) -> bool {
+        uid != 0 && (uid == self.run_as_user || in_ranges(&self.allowed_user_ranges, uid))
+    }
+
+    /// Whether `gid` may be set explicitly as a group id (runAsGroup, fsGroup,
+    /// supplementalGroups).
+    pub fn group_allowed(&self, gid: i64) -> bool {
+        gid != 0
+            && (gid == self.run_as_group
+                || gid == self.fs_group
+                || in_ranges(&self.allowed_group_ranges, gid))
+    }
+
+    /// What `user_allowed` accepts, for messages.
+    pub fn users_text(&self) -> String {
+        ids_text(self.run_as_user, None, &self.allowed_user_ranges)
+    }
+
+    /// What `group_allowed` accepts, for messages.
+    pub fn groups_text(&self) -> String {
+        ids_text(
+            self.run_as_group,
+            Some(self.fs_group),
+            &self.allowed_group_ranges,
+        )
+    }
+
+    /// The framework table's names, for messages.
+    pub fn framework_names(&self) -> String {
+        let names: Vec<&str> = self.frameworks.keys().map(String::as_str).collect();
+        names.join(", ")
+    }
+}
+
+fn in_ranges(ranges: &[IdRange], id: i64) -> bool {
+    ranges.iter().any(|r| r.min <= id && id <= r.max)
+}
+
+fn ids_text(first: i64, second: Option<i64>, ranges: &[IdRange]) -> String {
+    let mut parts = vec![first.to_string()];
+    if let Some(second) = second.filter(|s| *s != first) {
+        parts.push(second.to_string());
+    }
+    parts.extend(ranges.iter().map(|r| format!("{}-{}", r.min, r.max)));
+    parts.join(" or ")
+}
+
+/// waPC `validate_settings`: every problem in one message.
+pub fn validate_settings(payload: &[u8]) -> wapc_guest::CallResult {
+    let response = match serde_json::from_slice::<serde_json::Value>(payload) {
+        Ok(raw) => match parse_settings(&raw) {
+            Ok(_) => SettingsValidationResponse {
+                valid: true,
+                message: None,
+            },
+            Err(problems) => SettingsValidationResponse {
+                valid: false,
+                message: Some(problems),
+            },
+        },
+        Err(e) => SettingsValidationResponse {
+            valid: false,
+            message: Some(format!("settings are not valid JSON: {e}")),
+        },
+    };
+    Ok(serde_json::to_vec(&response)?)
+}

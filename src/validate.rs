@@ -1,0 +1,102 @@
+//! The waPC `validate` entry point: read the request once, walk the pod spec once, answer.
+
+use serde_json::Value;
+
+use crate::fields::{Ctx, Missing};
+use crate::pod_spec::{Scope, check_template};
+use crate::report::Report;
+use crate::request::Payload;
+use crate::response::{self, Outcome};
+use crate::settings::{Mode, parse_settings};
+use crate::workload::{self, POD_LOCATION, Plan};
+
+pub fn validate(payload: &[u8]) -> wapc_guest::CallResult {
+    response::to_bytes(evaluate(payload))
+}
+
+fn reject(message: String) -> Outcome {
+    Outcome::Reject {
+        message,
+        warnings: Vec::new(),
+    }
+}
+
+/// The whole decision for one waPC payload.
+pub fn evaluate(payload: &[u8]) -> Outcome {
+    let payload: Payload = match serde_json::from_slice(payload) {
+        Ok(p) => p,
+        Err(e) => return reject(format!("the admission request could not be read: {e}")),
+    };
+    let settings = match parse_settings(&payload.settings) {
+        Ok(s) => s,
+        Err(e) => return reject(format!("the policy settings are not valid: {e}")),
+    };
+    let mut request = payload.request;
+    let plan = workload::plan(&request);
+    let missing = match (&plan, settings.mode) {
+        (Plan::Pass, _) => {
+            return Outcome::Accept {
+                warnings: Vec::new(),
+            };
+        }
+        (_, Mode::Validate) => Missing::Report,
+        (Plan::Template(..), Mode::Mutate) if !settings.mutate_workload_templates => {
+            Missing::Ignore
+        }
+        (_, Mode::Mutate) => Missing::Add,
+    };
+    let mut ctx = Ctx {
+        settings: &settings,
+        missing,
+        report: Report::default(),
+    };
+    match plan {
+        Plan::Pass => {}
+        Plan::Pod(scope) => match request.object.as_object_mut() {
+            Some(pod) => check_template(&mut ctx, pod, &POD_LOCATION, &scope),
+            None => {
+                return reject(format!(
+                    "the Pod is not an object: found {}",
+                    request.object
+                ));
+            }
+        },
+        Plan::Template(keys, location) => {
+            let mut node = &mut request.object;
+            for key in keys {
+                match node.get_mut(*key) {
+                    Some(next) if !next.is_null() => node = next,
+                    // No template (a ReplicationController may omit it): nothing to check.
+                    _ => {
+                        return Outcome::Accept {
+                            warnings: Vec::new(),
+                        };
+                    }
+                }
+            }
+            match node.as_object_mut() {
+                Some(template) => check_template(&mut ctx, template, location, &Scope::Whole),
+                None => {
+                    let path = keys.join(".");
+                    ctx.violation(path, &node.clone(), "a pod template object");
+                }
+            }
+        }
+    }
+    decide(ctx.report, request.object)
+}
+
+fn decide(report: Report, object: Value) -> Outcome {
+    let warnings = report.warnings();
+    if !report.violations.is_empty() {
+        Outcome::Reject {
+            message: report.rejection_message(),
+            // Nothing was changed: only the notes still apply.
+            warnings: report.notes,
+        }
+    } else if report.changed() {
+        Outcome::Mutate { object, warnings }
+    } else {
+        Outcome::Accept { warnings }
+    }
+}

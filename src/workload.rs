@@ -1,0 +1,87 @@
+//! Which requests the policy looks at, and where their pod spec is: Pods, the
+//! `pods/ephemeralcontainers` subresource, and the pod templates of workload controllers.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::Resource;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{Pod, ReplicationController};
+use serde_json::Value;
+
+use crate::pod_spec::{Location, Scope};
+use crate::request::AdmissionRequest;
+
+/// What to do with a request.
+pub enum Plan {
+    /// Not ours, or nothing can change: accept untouched.
+    Pass,
+    /// A Pod (`spec` at the root).
+    Pod(Scope),
+    /// A workload: the pod template sits at `template_path` (JSON keys from the root).
+    Template(&'static [&'static str], &'static Location<'static>),
+}
+
+const TEMPLATE: &[&str] = &["spec", "template"];
+const CRONJOB_TEMPLATE: &[&str] = &["spec", "jobTemplate", "spec", "template"];
+
+pub const POD_LOCATION: Location<'static> = Location {
+    metadata_path: "metadata",
+    spec_path: "spec",
+};
+const TEMPLATE_LOCATION: Location<'static> = Location {
+    metadata_path: "spec.template.metadata",
+    spec_path: "spec.template.spec",
+};
+const CRONJOB_LOCATION: Location<'static> = Location {
+    metadata_path: "spec.jobTemplate.spec.template.metadata",
+    spec_path: "spec.jobTemplate.spec.template.spec",
+};
+
+fn is<R: Resource>(group: &str, kind: &str) -> bool {
+    R::GROUP == group && R::KIND == kind
+}
+
+pub fn plan(req: &AdmissionRequest) -> Plan {
+    let (group, kind) = (req.kind.group.as_str(), req.kind.kind.as_str());
+    let operation = req.operation.as_str();
+    if is::<Pod>(group, kind) {
+        return match (operation, req.sub_resource.as_str()) {
+            ("CREATE", "") => Plan::Pod(Scope::Whole),
+            ("UPDATE", "ephemeralcontainers") => {
+                Plan::Pod(Scope::NewEphemeral(ephemeral_names(&req.old_object)))
+            }
+            _ => Plan::Pass,
+        };
+    }
+    if !matches!(operation, "CREATE" | "UPDATE") || !req.sub_resource.is_empty() {
+        return Plan::Pass;
+    }
+    if is::<Deployment>(group, kind)
+        || is::<ReplicaSet>(group, kind)
+        || is::<StatefulSet>(group, kind)
+        || is::<DaemonSet>(group, kind)
+        || is::<Job>(group, kind)
+        || is::<ReplicationController>(group, kind)
+    {
+        Plan::Template(TEMPLATE, &TEMPLATE_LOCATION)
+    } else if is::<CronJob>(group, kind) {
+        Plan::Template(CRONJOB_TEMPLATE, &CRONJOB_LOCATION)
+    } else {
+        Plan::Pass
+    }
+}
+
+/// Names of the ephemeral containers a pod already had.
+fn ephemeral_names(old_pod: &Value) -> BTreeSet<String> {
+    old_pod
+        .pointer("/spec/ephemeralContainers")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|c| c.get("name").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
