@@ -1,0 +1,47 @@
+//! Loading a policy through the waPC host stack the Kubewarden policy server uses
+//! (`wapc` + `wasmtime-provider`, with WASI) and calling its exported operations.
+
+use std::error::Error;
+use std::path::Path;
+
+use wapc::WapcHost;
+use wasmtime_provider::WasmtimeEngineProviderBuilder;
+
+use crate::callbacks::HostCalls;
+
+pub type BoxError = Box<dyn Error + Send + Sync>;
+
+pub struct Policy {
+    host: WapcHost,
+}
+
+impl Policy {
+    /// Compiles the module at `path` (a plain path or a `file://` URI).
+    pub fn load(path: &str, calls: HostCalls) -> Result<Policy, BoxError> {
+        let path = path.strip_prefix("file://").unwrap_or(path);
+        let bytes = std::fs::read(Path::new(path))
+            .map_err(|e| format!("cannot read policy {path}: {e}"))?;
+        Self::from_bytes(&bytes, calls)
+    }
+
+    pub fn from_bytes(bytes: &[u8], calls: HostCalls) -> Result<Policy, BoxError> {
+        let engine = WasmtimeEngineProviderBuilder::new()
+            .module_bytes(bytes)
+            .wasi_params(wapc::WasiParams::default())
+            .build()
+            .map_err(|e| format!("cannot load the policy: {e}"))?;
+        let callback = move |_id: u64, binding: &str, ns: &str, op: &str, payload: &[u8]| {
+            calls.answer(binding, ns, op, payload)
+        };
+        let host = WapcHost::new(Box::new(engine), Some(Box::new(callback)))
+            .map_err(|e| format!("cannot start the policy: {e}"))?;
+        Ok(Policy { host })
+    }
+
+    /// Calls the guest's `op`. A trap or a guest error comes back as `Err`, never a crash.
+    pub fn call(&self, op: &str, payload: &[u8]) -> Result<Vec<u8>, BoxError> {
+        self.host
+            .call(op, payload)
+            .map_err(|e| e.to_string().into())
+    }
+}

@@ -1,0 +1,7 @@
+//! The test host's pieces, shared by the `kwhost` binary and its tests.
+
+pub mod admission;
+pub mod annotate;
+pub mod bench;
+pub mod callbacks;
+pub mod engine;
