@@ -16,6 +16,7 @@
 
 pub mod capabilities;
 pub mod container_rules;
+pub mod empty_dir_limits;
 pub mod fields;
 pub mod paths;
 pub mod pod_rules;

@@ -39,8 +39,8 @@ pub fn check_pod(ctx: &mut Ctx<'_>, spec: &mut Map<String, Value>, path: &str) {
     let mut sc = ctx.child(spec, "securityContext", &sc_path);
     let at = At {
         path: &sc_path,
-        rel: "spec.securityContext",
-        target: "pod",
+        rel: "securityContext",
+        target: crate::report::POD,
     };
     security_context::check_all(ctx, &mut sc, &at, Level::Pod);
     if let Some(sysctls) = sc.get("sysctls") {

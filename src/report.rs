@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 
+/// The target name of pod-level changes.
+pub const POD: &str = "pod";
+
 /// How many violations a rejection message lists before "… and N more".
 pub const MAX_LISTED: usize = 20;
 /// How many containers a warning names before "and N more".
@@ -21,9 +24,11 @@ pub struct Violation {
 #[derive(Debug, Default)]
 pub struct Report {
     pub violations: Vec<Violation>,
-    /// What was added (`securityContext.readOnlyRootFilesystem: true`) → where (container
-    /// names, or `pod`).
+    /// What was added to containers (`securityContext.readOnlyRootFilesystem: true`) → which
+    /// containers.
     pub changes: BTreeMap<String, Vec<String>>,
+    /// What was added at pod level, in the order it was added.
+    pub pod_changes: Vec<String>,
     /// Warnings that are not changes (e.g. a required path that stays read-only).
     pub notes: Vec<String>,
 }
@@ -37,7 +42,11 @@ impl Report {
         });
     }
 
+    /// Records an addition; `target` is a container's name, or [`POD`] for the pod spec.
     pub fn change(&mut self, what: String, target: &str) {
+        if target == POD {
+            return self.pod_changes.push(what);
+        }
         let targets = self.changes.entry(what).or_default();
         if !targets.iter().any(|t| t == target) {
             targets.push(target.to_string());
@@ -45,7 +54,7 @@ impl Report {
     }
 
     pub fn changed(&self) -> bool {
-        !self.changes.is_empty()
+        !self.changes.is_empty() || !self.pod_changes.is_empty()
     }
 
     /// The rejection message: every violation, one a line, cut after `MAX_LISTED`.
@@ -68,15 +77,19 @@ impl Report {
         lines.join("\n")
     }
 
-    /// One warning per kind of change, naming where it was made, then the notes.
+    /// One warning for the pod spec, one per kind of container change naming the
+    /// containers, then the notes.
     pub fn warnings(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .changes
-            .iter()
-            .map(|(what, targets)| {
-                format!("agent-hardening added {what} ({})", targets_text(targets))
-            })
-            .collect();
+        let mut out = Vec::with_capacity(self.changes.len() + self.notes.len() + 1);
+        if !self.pod_changes.is_empty() {
+            out.push(format!(
+                "agent-hardening added to the pod spec: {}",
+                self.pod_changes.join(", ")
+            ));
+        }
+        out.extend(self.changes.iter().map(|(what, targets)| {
+            format!("agent-hardening added {what} to {}", targets_text(targets))
+        }));
         out.extend(self.notes.iter().cloned());
         out
     }
@@ -120,21 +133,19 @@ mod tests {
     fn one_warning_per_kind_of_change() {
         let mut r = Report::default();
         for c in ["a", "b", "a", "c", "d", "e", "f", "g"] {
-            r.change(
-                "securityContext.readOnlyRootFilesystem: true".into(),
-                &format!("container {c}"),
-            );
+            r.change("securityContext.readOnlyRootFilesystem: true".into(), c);
         }
-        r.change("spec.securityContext.runAsUser: 65534".into(), "pod");
+        r.change("securityContext.runAsUser: 65534".into(), POD);
+        r.change("securityContext.fsGroup: 65534".into(), POD);
         let w = r.warnings();
         assert_eq!(w.len(), 2);
         assert_eq!(
             w[0],
-            "agent-hardening added securityContext.readOnlyRootFilesystem: true (container a, container b, container c, container d, container e and 2 more)"
+            "agent-hardening added to the pod spec: securityContext.runAsUser: 65534, securityContext.fsGroup: 65534"
         );
         assert_eq!(
             w[1],
-            "agent-hardening added spec.securityContext.runAsUser: 65534 (pod)"
+            "agent-hardening added securityContext.readOnlyRootFilesystem: true to a, b, c, d, e and 2 more"
         );
     }
 }

@@ -25,7 +25,7 @@ const SELINUX_TYPES: &[&str] = &[
 pub struct At<'p> {
     /// Full path of the securityContext, e.g. `spec.containers[0].securityContext`.
     pub path: &'p str,
-    /// Short name used in warnings: `spec.securityContext` or `securityContext`.
+    /// Short name used in warnings, relative to the pod spec or the container.
     pub rel: &'static str,
     /// `pod` or the container's name.
     pub target: &'p str,
@@ -117,7 +117,7 @@ pub fn seccomp(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level)
         .then(|| json!("RuntimeDefault"));
     let path = format!("{}.seccompProfile", at.path);
     let rel = match level {
-        Level::Pod => "spec.securityContext.seccompProfile",
+        Level::Pod => "securityContext.seccompProfile",
         Level::Container => "securityContext.seccompProfile",
     };
     let create = level == Level::Pod && fill.is_some() && ctx.adds();

@@ -87,9 +87,10 @@ fn request_of(
         ("kubewarden", "oci", "v1/oci_manifest") => "OciManifest",
         ("kubewarden", "oci", "v1/oci_manifest_config") => "OciManifestAndConfig",
         _ => {
-            return Err(
-                format!("host call {binding}/{ns}/{op} is not supported by this test host").into(),
-            );
+            return Err(format!(
+                "host call {binding}/{ns}/{op} is not supported by this test host"
+            )
+            .into());
         }
     };
     let image: String = serde_json::from_slice(payload)

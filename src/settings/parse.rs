@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{IdRange, ImageUserCheck, Mode, SETTING_KEYS, Settings, WritablePath};
 use crate::capabilities::normalise;
-use crate::paths::clean_absolute_problem;
+use crate::paths::{clean_absolute_problem, is_at_or_under};
 use crate::quantity::Quantity;
 
 /// The largest id the API server accepts for runAsUser, runAsGroup and fsGroup.
@@ -326,12 +326,12 @@ fn check_consistency(s: &Settings, p: &mut Problems) {
         if let Some(forbidden) = s
             .forbidden_writable_paths
             .iter()
-            .find(|f| crate::paths::is_at_or_under(&w.path, f))
+            .find(|f| is_at_or_under(&w.path, f) || is_at_or_under(f, &w.path))
         {
             p.add(
                 &key,
                 format!(
-                    "{} is under forbiddenWritablePaths entry {forbidden}",
+                    "{} is at, under or above forbiddenWritablePaths entry {forbidden}",
                     w.path
                 ),
             );
