@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""Writes the admission requests under test_data/ (run from anywhere; output is committed).
+
+Each file is the `request` object of an AdmissionReview as the API server sends it: defaulted
+fields filled in (securityContext: {}, terminationMessagePath, ...), creationTimestamp null,
+managedFields left out. Regenerate after editing: `python3 test_data/make_fixtures.py`.
+"""
+import copy
+import hashlib
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+USER = {"username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"]}
+
+
+def container(name, image="ghcr.io/example/agent:1.4.2", **extra):
+    c = {
+        "name": name,
+        "image": image,
+        "resources": {},
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+        "imagePullPolicy": "IfNotPresent",
+    }
+    c.update(extra)
+    return c
+
+
+def pod_spec(containers, **extra):
+    spec = {
+        "containers": containers,
+        "restartPolicy": "Always",
+        "terminationGracePeriodSeconds": 30,
+        "dnsPolicy": "ClusterFirst",
+        "serviceAccountName": "default",
+        "serviceAccount": "default",
+        "securityContext": {},
+        "schedulerName": "default-scheduler",
+        "tolerations": [
+            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+            {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+        ],
+        "priority": 0,
+        "enableServiceLinks": True,
+        "preemptionPolicy": "PreemptLowerPriority",
+    }
+    spec.update(extra)
+    return spec
+
+
+def metadata(name, labels=None, annotations=None):
+    m = {"name": name, "namespace": "agents", "creationTimestamp": None, "labels": {"app": name}}
+    if labels:
+        m["labels"].update(labels)
+    if annotations:
+        m["annotations"] = annotations
+    return m
+
+
+def pod(name, spec, labels=None, annotations=None):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata(name, labels, annotations), "spec": spec}
+
+
+RESOURCES = {
+    "Pod": ("", "v1", "pods"),
+    "Deployment": ("apps", "v1", "deployments"),
+    "ReplicaSet": ("apps", "v1", "replicasets"),
+    "StatefulSet": ("apps", "v1", "statefulsets"),
+    "DaemonSet": ("apps", "v1", "daemonsets"),
+    "Job": ("batch", "v1", "jobs"),
+    "CronJob": ("batch", "v1", "cronjobs"),
+    "ReplicationController": ("", "v1", "replicationcontrollers"),
+    "ConfigMap": ("", "v1", "configmaps"),
+}
+
+
+def stable_uid(*parts):
+    h = hashlib.sha256(repr(parts).encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+def request(kind, operation, obj, old=None, sub_resource=None, uid=None):
+    group, version, resource = RESOURCES[kind]
+    name = (obj or old or {}).get("metadata", {}).get("name", "")
+    r = {
+        "uid": uid or stable_uid(kind, operation, name, sub_resource),
+        "kind": {"group": group, "version": version, "kind": kind},
+        "resource": {"group": group, "version": version, "resource": resource},
+        "requestKind": {"group": group, "version": version, "kind": kind},
+        "requestResource": {"group": group, "version": version, "resource": resource},
+        "name": name,
+        "namespace": "agents",
+        "operation": operation,
+        "userInfo": USER,
+        "object": obj,
+        "oldObject": old,
+        "dryRun": False,
+        "options": {"kind": f"{operation.capitalize()}Options", "apiVersion": "meta.k8s.io/v1"},
+    }
+    if sub_resource:
+        r["subResource"] = sub_resource
+        r["requestSubResource"] = sub_resource
+        r["resource"]["resource"] = resource
+    if operation == "DELETE":
+        r["options"] = {"kind": "DeleteOptions", "apiVersion": "meta.k8s.io/v1", "propagationPolicy": "Background"}
+    return r
+
+
+HARDENED_POD_SC = {
+    "runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534, "fsGroup": 65534,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+HARDENED_SC = {
+    "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+}
+WRITABLE_MOUNTS = [{"name": "tmp", "mountPath": "/tmp"}, {"name": "workspace", "mountPath": "/data"}]
+WRITABLE_VOLUMES = [
+    {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
+    {"name": "workspace", "emptyDir": {"sizeLimit": "5Gi"}},
+]
+
+
+def compliant_pod(name="agent-compliant", labels=None):
+    c = container("agent", securityContext=copy.deepcopy(HARDENED_SC), volumeMounts=copy.deepcopy(WRITABLE_MOUNTS))
+    spec = pod_spec([c], securityContext=copy.deepcopy(HARDENED_POD_SC), volumes=copy.deepcopy(WRITABLE_VOLUMES))
+    return pod(name, spec, labels)
+
+
+def bare_pod(name, labels=None, **spec_extra):
+    return pod(name, pod_spec([container("agent")], **spec_extra), labels)
+
+
+def workload(kind, name, template_pod, api="apps/v1"):
+    template = {"metadata": {"creationTimestamp": None, "labels": template_pod["metadata"]["labels"]}, "spec": template_pod["spec"]}
+    if "annotations" in template_pod["metadata"]:
+        template["metadata"]["annotations"] = template_pod["metadata"]["annotations"]
+    selector = {"matchLabels": {"app": name}}
+    meta = {"name": name, "namespace": "agents", "creationTimestamp": None, "labels": {"app": name}}
+    if kind == "Deployment":
+        spec = {"replicas": 1, "selector": selector, "template": template, "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}, "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600}
+    elif kind in ("ReplicaSet", "DaemonSet"):
+        spec = {"selector": selector, "template": template}
+        if kind == "ReplicaSet":
+            spec["replicas"] = 1
+    elif kind == "StatefulSet":
+        spec = {"replicas": 1, "selector": selector, "serviceName": name, "template": template, "podManagementPolicy": "OrderedReady"}
+    elif kind == "Job":
+        template["spec"]["restartPolicy"] = "Never"
+        spec = {"backoffLimit": 6, "completions": 1, "parallelism": 1, "template": template}
+    elif kind == "CronJob":
+        template["spec"]["restartPolicy"] = "OnFailure"
+        spec = {"schedule": "*/30 * * * *", "concurrencyPolicy": "Forbid", "suspend": False,
+                "jobTemplate": {"metadata": {"creationTimestamp": None}, "spec": {"template": template}}}
+    elif kind == "ReplicationController":
+        spec = {"replicas": 1, "selector": {"app": name}, "template": template}
+    return {"apiVersion": api, "kind": kind, "metadata": meta, "spec": spec}
+
+
+def write(name, req):
+    with open(os.path.join(HERE, name), "w") as f:
+        json.dump(req, f, indent=2, sort_keys=False)
+        f.write("\n")
+
+
+def main():
+    # --- Pods -------------------------------------------------------------------------------
+    write("pod_compliant.json", request("Pod", "CREATE", compliant_pod()))
+    minimal = bare_pod("agent-minimal")
+    minimal["metadata"]["annotations"] = {"example.com/unknown": "kept", "kubectl.kubernetes.io/last-applied-configuration": "{}"}
+    minimal["spec"]["x-unknown-field"] = {"kept": True, "nothing": None}
+    write("pod_minimal.json", request("Pod", "CREATE", minimal))
+
+    sidecars = pod("agent-with-sidecars", pod_spec(
+        [container("agent"), container("proxy", image="ghcr.io/example/proxy:2.0", ports=[{"containerPort": 8080, "protocol": "TCP"}])],
+        initContainers=[
+            container("setup", image="ghcr.io/example/setup:1.0", command=["/bin/setup"]),
+            container("log-shipper", image="ghcr.io/example/shipper:3.1", restartPolicy="Always"),
+        ],
+    ), {"agent.framework": "python"})
+    write("pod_init_and_sidecars.json", request("Pod", "CREATE", sidecars))
+
+    partial = bare_pod("agent-partial", securityContext={"runAsUser": 65534, "runAsNonRoot": True})
+    partial["spec"]["containers"][0]["securityContext"] = {
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["NET_RAW"]},
+    }
+    write("pod_partial.json", request("Pod", "CREATE", partial))
+
+    root = compliant_pod("agent-root")
+    root["spec"]["securityContext"]["runAsUser"] = 0
+    write("pod_run_as_root.json", request("Pod", "CREATE", root))
+
+    bad = compliant_pod("agent-everything-wrong")
+    bad["metadata"]["annotations"] = {"container.apparmor.security.beta.kubernetes.io/agent": "unconfined"}
+    s = bad["spec"]
+    s.update({"hostNetwork": True, "hostPID": True, "hostIPC": True})
+    s["securityContext"].update({
+        "runAsNonRoot": False, "runAsGroup": 0, "supplementalGroups": [0],
+        "seccompProfile": {"type": "Unconfined"},
+        "sysctls": [{"name": "kernel.msgmax", "value": "65536"}],
+        "seLinuxOptions": {"type": "spc_t", "user": "system_u", "role": "system_r"},
+        "appArmorProfile": {"type": "Unconfined"},
+        "windowsOptions": {"hostProcess": True},
+    })
+    c = s["containers"][0]
+    c["securityContext"] = {
+        "privileged": True, "allowPrivilegeEscalation": True, "readOnlyRootFilesystem": False,
+        "runAsUser": 0, "procMount": "Unmasked",
+        "capabilities": {"add": ["SYS_ADMIN", "cap_net_raw"], "drop": ["ALL"]},
+    }
+    c["ports"] = [{"containerPort": 8080, "hostPort": 80, "protocol": "TCP"}]
+    c["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": 8080, "host": "169.254.169.254"}}
+    c["lifecycle"] = {"preStop": {"tcpSocket": {"port": 22, "host": "10.0.0.1"}}}
+    s["volumes"].append({"name": "host", "hostPath": {"path": "/", "type": "Directory"}})
+    write("pod_every_violation.json", request("Pod", "CREATE", bad))
+
+    malformed = bare_pod("agent-malformed", securityContext={"runAsUser": "abc"})
+    malformed["spec"]["containers"][0]["securityContext"] = {"readOnlyRootFilesystem": "yes"}
+    write("pod_malformed.json", request("Pod", "CREATE", malformed))
+
+    # --- Frameworks and writable paths ---------------------------------------------------------
+    for fw in ["python", "python-openllmetry", "node", "java", "go"]:
+        write(f"pod_framework_{fw.replace('-', '_')}.json",
+              request("Pod", "CREATE", bare_pod(f"agent-{fw}", {"agent.framework": fw})))
+    write("pod_framework_unknown.json", request("Pod", "CREATE", bare_pod("agent-ruby", {"agent.framework": "ruby"})))
+    write("pod_framework_custom.json", request("Pod", "CREATE", bare_pod("agent-rust", {"agent.framework": "rust"})))
+
+    node_data = bare_pod("agent-node-data", {"agent.framework": "node"})
+    node_data["spec"]["containers"][0]["volumeMounts"] = [{"name": "workspace", "mountPath": "/data"}]
+    node_data["spec"]["volumes"] = [{"name": "workspace", "emptyDir": {"sizeLimit": "5Gi"}}]
+    write("pod_writable_ancestor.json", request("Pod", "CREATE", node_data))
+
+    named_tmp = bare_pod("agent-volume-named-tmp")
+    named_tmp["spec"]["containers"][0]["volumeMounts"] = [{"name": "tmp", "mountPath": "/scratch"}]
+    named_tmp["spec"]["volumes"] = [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}]
+    write("pod_user_volume_named_tmp.json", request("Pod", "CREATE", named_tmp))
+
+    cm_tmp = bare_pod("agent-configmap-tmp")
+    cm_tmp["spec"]["containers"][0]["volumeMounts"] = [{"name": "settings", "mountPath": "/tmp"}]
+    cm_tmp["spec"]["volumes"] = [{"name": "settings", "configMap": {"name": "agent-settings", "defaultMode": 420}}]
+    write("pod_configmap_at_tmp.json", request("Pod", "CREATE", cm_tmp))
+
+    no_limit = bare_pod("agent-tmp-no-limit")
+    no_limit["spec"]["containers"][0]["volumeMounts"] = [{"name": "scratch", "mountPath": "/tmp"}]
+    no_limit["spec"]["volumes"] = [{"name": "scratch", "emptyDir": {}}]
+    write("pod_emptydir_without_limit.json", request("Pod", "CREATE", no_limit))
+
+    memory = compliant_pod("agent-memory-too-big")
+    memory["spec"]["volumes"].append({"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "16Gi"}})
+    memory["spec"]["containers"][0]["volumeMounts"].append({"name": "shm", "mountPath": "/dev/shm"})
+    write("pod_memory_emptydir_too_big.json", request("Pod", "CREATE", memory))
+
+    log_host = compliant_pod("agent-hostpath-var-log")
+    log_host["spec"]["volumes"].append({"name": "logs", "hostPath": {"path": "/var/log/agents", "type": "DirectoryOrCreate"}})
+    log_host["spec"]["containers"][0]["volumeMounts"].append({"name": "logs", "mountPath": "/var/log"})
+    write("pod_hostpath_var_log.json", request("Pod", "CREATE", log_host))
+
+    log_empty = compliant_pod("agent-emptydir-var-log")
+    log_empty["spec"]["volumes"].append({"name": "logs", "emptyDir": {"sizeLimit": "1Gi"}})
+    log_empty["spec"]["containers"][0]["volumeMounts"].append({"name": "logs", "mountPath": "/var/log/agent"})
+    write("pod_emptydir_var_log.json", request("Pod", "CREATE", log_empty))
+
+    logs_ok = compliant_pod("agent-var-logs")
+    logs_ok["spec"]["volumes"].append({"name": "logs", "emptyDir": {"sizeLimit": "1Gi"}})
+    logs_ok["spec"]["containers"][0]["volumeMounts"].append({"name": "logs", "mountPath": "/var/logs"})
+    write("pod_var_logs_allowed.json", request("Pod", "CREATE", logs_ok))
+
+    # --- Other operations on pods ---------------------------------------------------------------
+    done = compliant_pod("agent-running")
+    done["spec"]["nodeName"] = "worker-1"
+    changed = copy.deepcopy(done)
+    changed["metadata"]["labels"]["rollout"] = "2"
+    write("pod_update.json", request("Pod", "UPDATE", changed, old=done))
+    write("pod_delete.json", request("Pod", "DELETE", None, old=done))
+    write("pod_connect_exec.json", dict(request("Pod", "CONNECT", {"kind": "PodExecOptions", "apiVersion": "v1", "stdin": True, "tty": True, "container": "agent", "command": ["sh"]}, sub_resource="exec"),
+                                        options=None))
+
+    debug_old = copy.deepcopy(done)
+    debug_old["spec"]["ephemeralContainers"] = [container("debugger-old", image="busybox:1.36", securityContext={"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}})]
+    debug_new = copy.deepcopy(debug_old)
+    debug_new["spec"]["ephemeralContainers"].append(container("debugger-k7x2p", image="busybox:1.36", stdin=True, tty=True, targetContainerName="agent"))
+    write("pod_ephemeral_debug.json", request("Pod", "UPDATE", debug_new, old=debug_old, sub_resource="ephemeralcontainers"))
+    debug_priv = copy.deepcopy(debug_old)
+    debug_priv["spec"]["ephemeralContainers"].append(container("debugger-root", image="busybox:1.36", securityContext={"privileged": True, "runAsUser": 0}))
+    write("pod_ephemeral_privileged.json", request("Pod", "UPDATE", debug_priv, old=debug_old, sub_resource="ephemeralcontainers"))
+
+    # --- Workloads -------------------------------------------------------------------------------
+    apis = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
+            "Job": "batch/v1", "CronJob": "batch/v1", "ReplicationController": "v1"}
+    for kind, api in apis.items():
+        lower = kind.lower()
+        bare = workload(kind, f"agent-{lower}", bare_pod("t", {"agent.framework": "python"}), api)
+        write(f"{lower}_create.json", request(kind, "CREATE", bare))
+        bad = workload(kind, f"agent-{lower}", bare_pod("t", {"agent.framework": "python"}, hostPID=True), api)
+        bad_c = bad["spec"]["jobTemplate"]["spec"]["template"] if kind == "CronJob" else bad["spec"]["template"]
+        bad_c["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+        old = copy.deepcopy(bare)
+        write(f"{lower}_update_privileged.json", request(kind, "UPDATE", bad, old=old))
+    ok = workload("Deployment", "agent-deployment", compliant_pod("t", {"agent.framework": "go"}))
+    write("deployment_compliant.json", request("Deployment", "CREATE", ok))
+    scale = workload("Deployment", "agent-deployment", bare_pod("t"))
+    write("deployment_scale.json", request("Deployment", "UPDATE", {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": {"name": "agent-deployment", "namespace": "agents"}, "spec": {"replicas": 3}}, old=scale, sub_resource="scale"))
+
+    # --- Not ours ---------------------------------------------------------------------------------
+    write("configmap_create.json", request("ConfigMap", "CREATE", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "agent-settings", "namespace": "agents"}, "data": {"model": "small"}}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+//! Helpers shared by the policy's native tests: load fixtures, evaluate, read outcomes.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use agent_hardening_policy::response::Outcome;
+use agent_hardening_policy::validate::evaluate;
+use serde_json::{Value, json};
+
+pub fn test_data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test_data")
+}
+
+/// A fixture: the `request` object of an AdmissionReview.
+pub fn fixture(name: &str) -> Value {
+    let path = test_data_dir().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Every request fixture, by file name.
+pub fn all_fixtures() -> Vec<(String, Value)> {
+    let mut names: Vec<String> = std::fs::read_dir(test_data_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json") && !n.starts_with("settings"))
+        .collect();
+    names.sort();
+    names.into_iter().map(|n| {
+        let v = fixture(&n);
+        (n, v)
+    }).collect()
+}
+
+pub fn run(request: &Value, settings: Value) -> Outcome {
+    let payload = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
+    evaluate(&payload)
+}
+
+pub fn run_default(request: &Value) -> Outcome {
+    run(request, json!({}))
+}
+
+/// The mutated object, or a panic saying what came instead.
+pub fn mutated(outcome: Outcome) -> (Value, Vec<String>) {
+    match outcome {
+        Outcome::Mutate { object, warnings } => (object, warnings),
+        Outcome::Accept { .. } => panic!("expected a mutation, got an acceptance"),
+        Outcome::Reject { message, .. } => panic!("expected a mutation, got a rejection:\n{message}"),
+    }
+}
+
+pub fn rejection(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Reject { message, .. } => message,
+        Outcome::Accept { .. } => panic!("expected a rejection, got an acceptance"),
+        Outcome::Mutate { object, .. } => panic!("expected a rejection, got a mutation to {object}"),
+    }
+}
+
+/// Accepted without any change; returns the warnings.
+pub fn accepted(outcome: Outcome) -> Vec<String> {
+    match outcome {
+        Outcome::Accept { warnings } => warnings,
+        Outcome::Mutate { object, .. } => panic!("expected an acceptance, got a mutation to {object}"),
+        Outcome::Reject { message, .. } => panic!("expected an acceptance, got a rejection:\n{message}"),
+    }
+}
+
+/// The JSON Patch from `before` to `after`, as the policy server computes it, as
+/// sorted `(op, path)` pairs.
+pub fn patch_ops(before: &Value, after: &Value) -> Vec<(String, String)> {
+    let patch = serde_json::to_value(json_patch::diff(before, after)).unwrap();
+    let mut ops: Vec<(String, String)> = patch
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| (op["op"].as_str().unwrap().to_string(), op["path"].as_str().unwrap().to_string()))
+        .collect();
+    ops.sort();
+    ops
+}
+
+pub fn adds(paths: &[&str]) -> Vec<(String, String)> {
+    let mut ops: Vec<(String, String)> = paths.iter().map(|p| ("add".to_string(), p.to_string())).collect();
+    ops.sort();
+    ops
+}
+
+/// Every leaf of `value` (scalars, empty arrays and objects) with its JSON pointer.
+pub fn leaves(value: &Value) -> Vec<(String, Value)> {
+    fn walk(v: &Value, at: String, out: &mut Vec<(String, Value)>) {
+        match v {
+            Value::Object(m) if !m.is_empty() => {
+                for (k, child) in m {
+                    walk(child, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out);
+                }
+            }
+            Value::Array(a) if !a.is_empty() => {
+                for (i, child) in a.iter().enumerate() {
+                    walk(child, format!("{at}/{i}"), out);
+                }
+            }
+            _ => out.push((at, v.clone())),
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, String::new(), &mut out);
+    out
+}
+
+/// The request with its object replaced.
+pub fn with_object(request: &Value, object: Value) -> Value {
+    let mut r = request.clone();
+    r["object"] = object;
+    r
+}
+
+/// Sets `pointer` in the request's object to `value`, creating parent objects.
+pub fn set(request: &mut Value, pointer: &str, value: Value) {
+    let mut node = &mut request["object"];
+    let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let last = i == parts.len() - 1;
+        if let Ok(index) = part.parse::<usize>()
+            && node.is_array()
+        {
+            if last {
+                node[index] = value;
+                return;
+            }
+            node = &mut node[index];
+        } else {
+            if node.is_null() {
+                *node = json!({});
+            }
+            if last {
+                node[*part] = value;
+                return;
+            }
+            node = &mut node[*part];
+        }
+    }
+}
+
+/// Removes `pointer` from the request's object.
+pub fn remove(request: &mut Value, pointer: &str) {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let parent = request["object"].pointer_mut(parent).unwrap();
+    match parent {
+        Value::Object(m) => {
+            m.remove(key);
+        }
+        Value::Array(a) => {
+            a.remove(key.parse::<usize>().unwrap());
+        }
+        _ => panic!("{pointer} has no parent"),
+    }
+}
+
+/// The pod spec of a pod or workload object.
+pub fn pod_spec(object: &Value) -> &Value {
+    for pointer in ["/spec/jobTemplate/spec/template/spec", "/spec/template/spec", "/spec"] {
+        if let Some(spec) = object.pointer(pointer)
+            && spec.get("containers").is_some()
+        {
+            return spec;
+        }
+    }
+    panic!("no pod spec in {object}")
+}
