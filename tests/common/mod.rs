@@ -26,10 +26,13 @@ pub fn all_fixtures() -> Vec<(String, Value)> {
         .filter(|n| n.ends_with(".json") && !n.starts_with("settings"))
         .collect();
     names.sort();
-    names.into_iter().map(|n| {
-        let v = fixture(&n);
-        (n, v)
-    }).collect()
+    names
+        .into_iter()
+        .map(|n| {
+            let v = fixture(&n);
+            (n, v)
+        })
+        .collect()
 }
 
 pub fn run(request: &Value, settings: Value) -> Outcome {
@@ -46,7 +49,9 @@ pub fn mutated(outcome: Outcome) -> (Value, Vec<String>) {
     match outcome {
         Outcome::Mutate { object, warnings } => (object, warnings),
         Outcome::Accept { .. } => panic!("expected a mutation, got an acceptance"),
-        Outcome::Reject { message, .. } => panic!("expected a mutation, got a rejection:\n{message}"),
+        Outcome::Reject { message, .. } => {
+            panic!("expected a mutation, got a rejection:\n{message}")
+        }
     }
 }
 
@@ -54,7 +59,9 @@ pub fn rejection(outcome: Outcome) -> String {
     match outcome {
         Outcome::Reject { message, .. } => message,
         Outcome::Accept { .. } => panic!("expected a rejection, got an acceptance"),
-        Outcome::Mutate { object, .. } => panic!("expected a rejection, got a mutation to {object}"),
+        Outcome::Mutate { object, .. } => {
+            panic!("expected a rejection, got a mutation to {object}")
+        }
     }
 }
 
@@ -62,8 +69,12 @@ pub fn rejection(outcome: Outcome) -> String {
 pub fn accepted(outcome: Outcome) -> Vec<String> {
     match outcome {
         Outcome::Accept { warnings } => warnings,
-        Outcome::Mutate { object, .. } => panic!("expected an acceptance, got a mutation to {object}"),
-        Outcome::Reject { message, .. } => panic!("expected an acceptance, got a rejection:\n{message}"),
+        Outcome::Mutate { object, .. } => {
+            panic!("expected an acceptance, got a mutation to {object}")
+        }
+        Outcome::Reject { message, .. } => {
+            panic!("expected an acceptance, got a rejection:\n{message}")
+        }
     }
 }
 
@@ -75,14 +86,22 @@ pub fn patch_ops(before: &Value, after: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|op| (op["op"].as_str().unwrap().to_string(), op["path"].as_str().unwrap().to_string()))
+        .map(|op| {
+            (
+                op["op"].as_str().unwrap().to_string(),
+                op["path"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     ops.sort();
     ops
 }
 
 pub fn adds(paths: &[&str]) -> Vec<(String, String)> {
-    let mut ops: Vec<(String, String)> = paths.iter().map(|p| ("add".to_string(), p.to_string())).collect();
+    let mut ops: Vec<(String, String)> = paths
+        .iter()
+        .map(|p| ("add".to_string(), p.to_string()))
+        .collect();
     ops.sort();
     ops
 }
@@ -93,7 +112,11 @@ pub fn leaves(value: &Value) -> Vec<(String, Value)> {
         match v {
             Value::Object(m) if !m.is_empty() => {
                 for (k, child) in m {
-                    walk(child, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out);
+                    walk(
+                        child,
+                        format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                        out,
+                    );
                 }
             }
             Value::Array(a) if !a.is_empty() => {
@@ -160,7 +183,11 @@ pub fn remove(request: &mut Value, pointer: &str) {
 
 /// The pod spec of a pod or workload object.
 pub fn pod_spec(object: &Value) -> &Value {
-    for pointer in ["/spec/jobTemplate/spec/template/spec", "/spec/template/spec", "/spec"] {
+    for pointer in [
+        "/spec/jobTemplate/spec/template/spec",
+        "/spec/template/spec",
+        "/spec",
+    ] {
         if let Some(spec) = object.pointer(pointer)
             && spec.get("containers").is_some()
         {

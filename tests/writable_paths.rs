@@ -1,0 +1,383 @@
+//! Writable paths per framework, emptyDir size limits and forbidden log paths.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+fn mount_paths(object: &Value, container: &str) -> Vec<String> {
+    object
+        .pointer(&format!("/spec/{container}/volumeMounts"))
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|m| m["mountPath"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn volumes(object: &Value) -> Vec<Value> {
+    object["spec"]["volumes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn volume_names(object: &Value) -> Vec<String> {
+    volumes(object)
+        .iter()
+        .map(|v| v["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn size_limits(object: &Value) -> Vec<String> {
+    volumes(object)
+        .iter()
+        .map(|v| v["emptyDir"]["sizeLimit"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn each_default_framework_gets_its_paths() {
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        (
+            "python",
+            &["/tmp", "/data", "/home/nobody/.cache/pip"],
+            &["1Gi", "5Gi", "2Gi"],
+        ),
+        (
+            "python_openllmetry",
+            &[
+                "/tmp",
+                "/data",
+                "/home/nobody/.cache",
+                "/home/nobody/.local",
+            ],
+            &["1Gi", "5Gi", "2Gi", "1Gi"],
+        ),
+        // /data/node_modules is inside /data: covered, no second mount.
+        (
+            "node",
+            &["/tmp", "/data", "/home/nobody/.npm"],
+            &["1Gi", "5Gi", "2Gi"],
+        ),
+        ("java", &["/tmp", "/data"], &["1Gi", "5Gi"]),
+        ("go", &["/tmp", "/data"], &["1Gi", "5Gi"]),
+    ];
+    for (framework, paths, sizes) in cases {
+        let request = fixture(&format!("pod_framework_{framework}.json"));
+        let (object, _) = mutated(run_default(&request));
+        assert_eq!(mount_paths(&object, "containers/0"), *paths, "{framework}");
+        assert_eq!(size_limits(&object), *sizes, "{framework}");
+    }
+}
+
+#[test]
+fn no_label_gets_only_the_common_paths() {
+    let (object, _) = mutated(run_default(&fixture("pod_minimal.json")));
+    assert_eq!(mount_paths(&object, "containers/0"), ["/tmp", "/data"]);
+    assert_eq!(
+        volumes(&object),
+        vec![
+            json!({"name": "writable-tmp", "emptyDir": {"sizeLimit": "1Gi"}}),
+            json!({"name": "writable-data", "emptyDir": {"sizeLimit": "5Gi"}}),
+        ]
+    );
+}
+
+#[test]
+fn default_framework_applies_when_the_label_is_missing() {
+    let (object, _) = mutated(run(
+        &fixture("pod_minimal.json"),
+        json!({"defaultFramework": "node"}),
+    ));
+    assert_eq!(
+        mount_paths(&object, "containers/0"),
+        ["/tmp", "/data", "/home/nobody/.npm"]
+    );
+}
+
+#[test]
+fn unknown_framework_is_rejected_with_the_known_ones() {
+    let message = rejection(run_default(&fixture("pod_framework_unknown.json")));
+    assert!(
+        message.contains("- metadata.labels[agent.framework]: found \"ruby\", allowed one of the known frameworks: go, java, node, python, python-openllmetry"),
+        "{message}"
+    );
+}
+
+#[test]
+fn custom_framework_from_settings_replaces_the_table() {
+    let settings: Value = serde_json::from_str(
+        &std::fs::read_to_string(test_data_dir().join("settings/custom_frameworks.json")).unwrap(),
+    )
+    .unwrap();
+    let (object, _) = mutated(run(&fixture("pod_framework_custom.json"), settings.clone()));
+    assert_eq!(
+        mount_paths(&object, "containers/0"),
+        ["/tmp", "/data", "/home/nobody/.cargo"]
+    );
+    assert_eq!(
+        volumes(&object)[2],
+        json!({"name": "writable-home-nobody-cargo", "emptyDir": {"sizeLimit": "3Gi"}})
+    );
+    // The replaced table no longer knows node.
+    let message = rejection(run(&fixture("pod_framework_node.json"), settings));
+    assert!(
+        message.contains("allowed one of the known frameworks: python, rust"),
+        "{message}"
+    );
+}
+
+#[test]
+fn framework_label_key_is_a_setting() {
+    let mut request = fixture("pod_minimal.json");
+    set(
+        &mut request,
+        "/metadata/labels/example.com~1runtime",
+        json!("python"),
+    );
+    // `set` does not unescape: put the label in place by hand.
+    let labels = request["object"]["metadata"]["labels"]
+        .as_object_mut()
+        .unwrap();
+    let value = labels.remove("example.com~1runtime").unwrap();
+    labels.insert("example.com/runtime".into(), value);
+    let (object, _) = mutated(run(
+        &request,
+        json!({"frameworkLabel": "example.com/runtime"}),
+    ));
+    assert_eq!(
+        mount_paths(&object, "containers/0"),
+        ["/tmp", "/data", "/home/nobody/.cache/pip"]
+    );
+}
+
+#[test]
+fn a_writable_ancestor_covers_the_path() {
+    let request = fixture("pod_writable_ancestor.json");
+    let (object, _) = mutated(run_default(&request));
+    // /data is the user's; /data/node_modules needs nothing more.
+    assert_eq!(
+        mount_paths(&object, "containers/0"),
+        ["/data", "/tmp", "/home/nobody/.npm"]
+    );
+    assert_eq!(
+        volume_names(&object),
+        ["workspace", "writable-tmp", "writable-home-nobody-npm"]
+    );
+}
+
+#[test]
+fn read_only_mounts_do_not_cover_a_path() {
+    let mut request = fixture("pod_writable_ancestor.json");
+    set(
+        &mut request,
+        "/spec/containers/0/volumeMounts/0/readOnly",
+        json!(true),
+    );
+    let (object, _) = mutated(run_default(&request));
+    assert_eq!(
+        mount_paths(&object, "containers/0"),
+        ["/data", "/tmp", "/home/nobody/.npm", "/data/node_modules"]
+    );
+}
+
+#[test]
+fn user_volume_named_tmp_keeps_its_name_and_the_injected_one_does_not_collide() {
+    let mut request = fixture("pod_user_volume_named_tmp.json");
+    let user_volumes = request["object"]["spec"]["volumes"].as_array_mut().unwrap();
+    user_volumes.push(json!({"name": "writable-tmp", "configMap": {"name": "x"}}));
+    let (object, _) = mutated(run_default(&request));
+    assert_eq!(
+        volume_names(&object),
+        ["tmp", "writable-tmp", "writable-tmp-2", "writable-data"]
+    );
+    assert_eq!(
+        object["spec"]["containers"][0]["volumeMounts"][1],
+        json!({"name": "writable-tmp-2", "mountPath": "/tmp"})
+    );
+    assert_eq!(
+        mount_paths(&object, "containers/0"),
+        ["/scratch", "/tmp", "/data"]
+    );
+}
+
+#[test]
+fn configmap_exactly_at_tmp_is_left_with_a_warning() {
+    let request = fixture("pod_configmap_at_tmp.json");
+    let (object, warnings) = mutated(run_default(&request));
+    assert_eq!(mount_paths(&object, "containers/0"), ["/tmp", "/data"]);
+    assert_eq!(
+        object["spec"]["containers"][0]["volumeMounts"][0]["name"],
+        json!("settings")
+    );
+    assert!(
+        warnings.contains(&"agent-hardening: agent mounts a read-only volume at /tmp, so it stays read-only; the agent may fail to write there".to_string()),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn existing_emptydir_at_tmp_gets_a_size_limit_and_no_duplicate_mount() {
+    let request = fixture("pod_emptydir_without_limit.json");
+    let (object, warnings) = mutated(run_default(&request));
+    assert_eq!(mount_paths(&object, "containers/0"), ["/tmp", "/data"]);
+    assert_eq!(
+        volumes(&object)[0],
+        json!({"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}})
+    );
+    assert!(
+        warnings.contains(
+            &"agent-hardening added emptyDir.sizeLimit: 1Gi to volume scratch".to_string()
+        ),
+        "{warnings:?}"
+    );
+    let message = rejection(run(&request, json!({"mode": "validate"})));
+    assert!(message.contains("- spec.volumes[0].emptyDir.sizeLimit: found nothing (unset), allowed a sizeLimit of at most 10Gi"), "{message}");
+    let (object, _) = mutated(run(&request, json!({"defaultEmptyDirSizeLimit": "512Mi"})));
+    assert_eq!(volumes(&object)[0]["emptyDir"]["sizeLimit"], json!("512Mi"));
+}
+
+#[test]
+fn memory_emptydir_above_the_maximum_is_rejected() {
+    let message = rejection(run_default(&fixture("pod_memory_emptydir_too_big.json")));
+    assert!(
+        message.contains("- spec.volumes[2].emptyDir.sizeLimit: found \"16Gi\", allowed a sizeLimit of at most 10Gi (maxEmptyDirSizeLimit)"),
+        "{message}"
+    );
+    accepted(run(
+        &fixture("pod_memory_emptydir_too_big.json"),
+        json!({"maxEmptyDirSizeLimit": "16Gi"}),
+    ));
+}
+
+#[test]
+fn size_limits_compare_exactly() {
+    let mut request = fixture("pod_compliant.json");
+    for (size, ok) in [
+        ("10Gi", true),
+        ("10737418240", true),
+        ("10737418241", false),
+        ("10240Mi", true),
+        ("10.5Gi", false),
+        ("1e10", true),
+        ("11e9", false),
+        ("500M", true),
+    ] {
+        set(
+            &mut request,
+            "/spec/volumes/0/emptyDir/sizeLimit",
+            json!(size),
+        );
+        let outcome = run_default(&request);
+        if ok {
+            accepted(outcome);
+        } else {
+            let message = rejection(outcome);
+            assert!(message.contains(&format!("found \"{size}\"")), "{message}");
+        }
+    }
+    set(
+        &mut request,
+        "/spec/volumes/0/emptyDir/sizeLimit",
+        json!("1GB"),
+    );
+    let message = rejection(run_default(&request));
+    assert!(
+        message.contains("spec.volumes[0].emptyDir.sizeLimit: found \"1GB\""),
+        "{message}"
+    );
+    assert!(message.contains("unknown suffix"), "{message}");
+}
+
+#[test]
+fn writable_mounts_under_var_log_are_rejected() {
+    let message = rejection(run_default(&fixture("pod_hostpath_var_log.json")));
+    assert!(
+        message.contains("- spec.volumes[2].hostPath: found"),
+        "{message}"
+    );
+    assert!(
+        message.contains("- spec.containers[0].volumeMounts[2].mountPath: found \"/var/log\", allowed no writable mount at, under or above /var/log: logs go to stdout"),
+        "{message}"
+    );
+    let message = rejection(run_default(&fixture("pod_emptydir_var_log.json")));
+    assert!(
+        message
+            .contains("- spec.containers[0].volumeMounts[2].mountPath: found \"/var/log/agent\""),
+        "{message}"
+    );
+    let mut request = fixture("pod_emptydir_var_log.json");
+    set(
+        &mut request,
+        "/spec/containers/0/volumeMounts/2/mountPath",
+        json!("/var"),
+    );
+    let message = rejection(run_default(&request));
+    assert!(
+        message.contains("found \"/var\", allowed no writable mount at, under or above /var/log"),
+        "{message}"
+    );
+}
+
+#[test]
+fn var_logs_is_not_var_log() {
+    accepted(run_default(&fixture("pod_var_logs_allowed.json")));
+}
+
+#[test]
+fn read_only_mount_at_var_log_is_allowed() {
+    let mut request = fixture("pod_emptydir_var_log.json");
+    set(
+        &mut request,
+        "/spec/containers/0/volumeMounts/2/readOnly",
+        json!(true),
+    );
+    accepted(run_default(&request));
+}
+
+#[test]
+fn init_containers_get_writable_paths_too() {
+    let (object, _) = mutated(run_default(&fixture("pod_init_and_sidecars.json")));
+    for c in [
+        "containers/0",
+        "containers/1",
+        "initContainers/0",
+        "initContainers/1",
+    ] {
+        assert_eq!(
+            mount_paths(&object, c),
+            ["/tmp", "/data", "/home/nobody/.cache/pip"],
+            "{c}"
+        );
+    }
+    // One volume per path, shared.
+    assert_eq!(volumes(&object).len(), 3);
+}
+
+#[test]
+fn deployment_gets_writable_paths_only_with_mutate_workload_templates() {
+    let request = fixture("deployment_create.json");
+    accepted(run_default(&request));
+    let (object, _) = mutated(run(&request, json!({"mutateWorkloadTemplates": true})));
+    let spec = pod_spec(&object);
+    assert_eq!(spec["volumes"].as_array().unwrap().len(), 3);
+    let message = rejection(run(&request, json!({"mode": "validate"})));
+    assert!(message.contains("spec.template.spec.containers[0].volumeMounts: found no writable mount covering /home/nobody/.cache/pip"), "{message}");
+}
+
+#[test]
+fn missing_writable_mounts_are_violations_in_validate_mode() {
+    let message = rejection(run(
+        &fixture("pod_framework_python.json"),
+        json!({"mode": "validate"}),
+    ));
+    for path in ["/tmp", "/data", "/home/nobody/.cache/pip"] {
+        assert!(
+            message.contains(&format!("- spec.containers[0].volumeMounts: found no writable mount covering {path}, allowed an emptyDir mounted at {path} or at a writable parent directory")),
+            "{message}"
+        );
+    }
+}
