@@ -240,6 +240,7 @@ pub fn quantity_value(value: &Value) -> Result<Quantity, String> {
 
 fn read_paths(p: &mut Problems, key: &str, value: &Value) -> Option<Vec<WritablePath>> {
     let raw = p.typed::<Vec<RawPath>>(key, value)?;
+    check_path_list(p, key, raw.iter().map(|w| w.path.as_str()));
     let mut out = Vec::with_capacity(raw.len());
     for (i, item) in raw.into_iter().enumerate() {
         match quantity_value(&item.size_limit) {
@@ -250,7 +251,6 @@ fn read_paths(p: &mut Problems, key: &str, value: &Value) -> Option<Vec<Writable
             Err(e) => p.add(&format!("{key}[{i}].sizeLimit"), e),
         }
     }
-    check_path_list(p, key, out.iter().map(|w| w.path.as_str()));
     Some(out)
 }
 

@@ -194,5 +194,7 @@ pub fn pod_spec(object: &Value) -> &Value {
             return spec;
         }
     }
-    panic!("no pod spec in {object}")
+    object
+        .pointer("/spec")
+        .unwrap_or_else(|| panic!("no pod spec in {object}"))
 }

@@ -1,0 +1,153 @@
+//! Settings validation: defaults, every problem in one message, unknown keys rejected.
+
+use agent_hardening_policy::settings::{
+    Mode, SETTING_KEYS, Settings, parse_settings, validate_settings,
+};
+use serde_json::{Value, json};
+
+fn problems(settings: Value) -> String {
+    parse_settings(&settings).expect_err("expected invalid settings")
+}
+
+#[test]
+fn empty_and_null_settings_are_the_defaults() {
+    assert_eq!(parse_settings(&json!({})).unwrap(), Settings::default());
+    assert_eq!(parse_settings(&Value::Null).unwrap(), Settings::default());
+    let s = Settings::default();
+    assert_eq!(s.mode, Mode::Mutate);
+    assert_eq!(
+        (s.run_as_user, s.run_as_group, s.fs_group),
+        (65534, 65534, 65534)
+    );
+    assert_eq!(s.framework_label, "agent.framework");
+    assert_eq!(s.max_empty_dir_size_limit.as_str(), "10Gi");
+    assert_eq!(s.forbidden_writable_paths, ["/var/log"]);
+    assert_eq!(
+        s.frameworks.keys().collect::<Vec<_>>(),
+        ["go", "java", "node", "python", "python-openllmetry"]
+    );
+}
+
+#[test]
+fn every_key_is_read() {
+    let all = json!({
+        "mode": "validate", "runAsUser": 1001, "runAsGroup": 1002, "fsGroup": 1003,
+        "allowedUserRanges": [{"min": 10000, "max": 20000}],
+        "allowedGroupRanges": [{"min": 30000, "max": 30010}],
+        "allowedCapabilities": ["CAP_NET_BIND_SERVICE"],
+        "allowedSeccompProfiles": ["Localhost", "RuntimeDefault"],
+        "mutateWorkloadTemplates": true, "frameworkLabel": "example.com/agent-runtime",
+        "defaultFramework": "py", "writablePaths": [{"path": "/tmp", "sizeLimit": "512Mi"}],
+        "frameworks": {"py": [{"path": "/home/nobody/.cache", "sizeLimit": 1073741824}]},
+        "defaultEmptyDirSizeLimit": "256Mi", "maxEmptyDirSizeLimit": "2Gi",
+        "forbiddenWritablePaths": ["/var/log", "/etc"], "imageUserCheck": "warn"
+    });
+    assert_eq!(all.as_object().unwrap().len(), SETTING_KEYS.len());
+    let s = parse_settings(&all).unwrap();
+    assert_eq!(s.mode, Mode::Validate);
+    assert_eq!(
+        (s.run_as_user, s.run_as_group, s.fs_group),
+        (1001, 1002, 1003)
+    );
+    assert_eq!(s.allowed_capabilities, ["NET_BIND_SERVICE"]);
+    assert_eq!(s.allowed_seccomp_profiles, ["Localhost", "RuntimeDefault"]);
+    assert!(s.mutate_workload_templates);
+    assert_eq!(s.frameworks.len(), 1);
+    assert_eq!(s.frameworks["py"][0].size_limit.as_str(), "1073741824");
+    assert_eq!(s.forbidden_writable_paths, ["/var/log", "/etc"]);
+    assert!(s.user_allowed(15000) && !s.user_allowed(0) && !s.user_allowed(65534));
+    assert!(s.group_allowed(30005) && s.group_allowed(1003) && !s.group_allowed(0));
+}
+
+#[test]
+fn every_problem_is_listed_in_one_message() {
+    let message = problems(json!({
+        "mode": "enforce",
+        "runAsUser": 0,
+        "runAsGroup": "nobody",
+        "allowedUserRanges": [{"min": 0, "max": 10}, {"min": 20, "max": 10}],
+        "allowedCapabilities": ["SYS_ADMIN", "NET_BIND_SERVICE"],
+        "allowedSeccompProfiles": ["Unconfined"],
+        "frameworkLabel": "Not A Label!",
+        "writablePaths": [{"path": "tmp", "sizeLimit": "1Gi"}, {"path": "/data/", "sizeLimit": "lots"}, {"path": "/x/../y", "sizeLimit": "1Gi"}],
+        "frameworks": {"bad name!": [], "big": [{"path": "/big", "sizeLimit": "100Gi"}], "logs": [{"path": "/var/log/app", "sizeLimit": "1Gi"}]},
+        "defaultFramework": "ruby",
+        "forbiddenWritablePaths": ["/var/log", "/var/log"],
+        "imageUserCheck": "sometimes",
+        "runAsUsr": 1000,
+    }));
+    for expected in [
+        "mode: found \"enforce\", allowed mutate or validate",
+        "runAsUser: found 0, allowed 1 to 2147483647 (never 0: root)",
+        "runAsGroup: invalid type: string \"nobody\", expected i64",
+        "allowedUserRanges[0]: found {min: 0, max: 10}",
+        "allowedUserRanges[1]: found {min: 20, max: 10}",
+        "allowedCapabilities[0]: found \"SYS_ADMIN\", allowed NET_BIND_SERVICE",
+        "allowedSeccompProfiles[0]: found \"Unconfined\", allowed RuntimeDefault or Localhost (never Unconfined)",
+        "frameworkLabel: \"Not A Label!\" is not a valid label key",
+        "writablePaths[0]: \"tmp\" must be absolute",
+        "writablePaths[1].sizeLimit: \"lots\" is not a quantity",
+        "writablePaths[2]: \"/x/../y\" must not contain . or .. components",
+        "frameworks.bad name!: \"bad name!\" is not a valid label value",
+        "frameworks.big: /big asks for 100Gi, above maxEmptyDirSizeLimit 10Gi",
+        "frameworks.logs: /var/log/app is at, under or above forbiddenWritablePaths entry /var/log",
+        "defaultFramework: \"ruby\" is not in frameworks",
+        "forbiddenWritablePaths[1]: \"/var/log\" is listed twice",
+        "imageUserCheck: found \"sometimes\", allowed off, warn or enforce",
+        "runAsUsr: unknown setting (known settings: mode, runAsUser,",
+    ] {
+        assert!(
+            message.contains(expected),
+            "missing {expected:?} in:\n{message}"
+        );
+    }
+}
+
+#[test]
+fn default_size_must_fit_under_the_maximum() {
+    let message = problems(json!({"maxEmptyDirSizeLimit": "512Mi"}));
+    assert!(
+        message.contains("defaultEmptyDirSizeLimit: 1Gi is above maxEmptyDirSizeLimit 512Mi"),
+        "{message}"
+    );
+    assert!(
+        message.contains("writablePaths: /data asks for 5Gi, above maxEmptyDirSizeLimit 512Mi"),
+        "{message}"
+    );
+}
+
+#[test]
+fn settings_that_are_not_an_object_are_rejected() {
+    assert!(problems(json!([1, 2])).contains("settings must be an object"));
+}
+
+#[test]
+fn wapc_validate_settings_answers_in_kubewarden_format() {
+    let ok: Value = serde_json::from_slice(&validate_settings(b"{}").unwrap()).unwrap();
+    assert_eq!(ok, json!({"valid": true, "message": null}));
+    let bad: Value =
+        serde_json::from_slice(&validate_settings(br#"{"mode": "x"}"#).unwrap()).unwrap();
+    assert_eq!(bad["valid"], json!(false));
+    assert_eq!(
+        bad["message"],
+        json!("mode: found \"x\", allowed mutate or validate")
+    );
+    let junk: Value = serde_json::from_slice(&validate_settings(b"{nope").unwrap()).unwrap();
+    assert_eq!(junk["valid"], json!(false));
+}
+
+#[test]
+fn evaluation_with_invalid_settings_is_rejected_not_crashed() {
+    let payload = json!({"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": {}}, "settings": {"mode": 3}});
+    let outcome =
+        agent_hardening_policy::validate::evaluate(&serde_json::to_vec(&payload).unwrap());
+    match outcome {
+        agent_hardening_policy::response::Outcome::Reject { message, .. } => {
+            assert!(
+                message.starts_with("the policy settings are not valid: mode:"),
+                "{message}"
+            )
+        }
+        _ => panic!("expected a rejection"),
+    }
+}
