@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use crate::capabilities::normalise;
 use crate::fields::{Child, Ctx, array, is_false, is_true, present};
 use crate::security_context::{self, At, Level};
+use crate::settings::ImageUserCheck;
 
 /// The three container lists of a pod spec, in the order they are checked and reported.
 pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
@@ -31,6 +32,12 @@ pub fn check_container(ctx: &mut Ctx<'_>, container: &mut Value, path: &str, lis
         return;
     };
     let target = target_name(list, container);
+    if ctx.settings.image_user_check != ImageUserCheck::Off
+        && let Some(image) = container.get("image").and_then(Value::as_str)
+    {
+        ctx.images
+            .push((format!("{path}.image"), image.to_string()));
+    }
     host_ports(ctx, container, path);
     probe_hosts(ctx, container, path);
 

@@ -24,6 +24,19 @@ pub struct Ctx<'a> {
     pub settings: &'a Settings,
     pub missing: Missing,
     pub report: Report,
+    /// `(field path, image)` of every container walked, for the image user check.
+    pub images: Vec<(String, String)>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(settings: &'a Settings, missing: Missing) -> Self {
+        Ctx {
+            settings,
+            missing,
+            report: Report::default(),
+            images: Vec::new(),
+        }
+    }
 }
 
 /// A child object of the JSON being walked.

@@ -18,6 +18,7 @@ pub mod capabilities;
 pub mod container_rules;
 pub mod empty_dir_limits;
 pub mod fields;
+pub mod image_user;
 pub mod paths;
 pub mod pod_rules;
 pub mod pod_spec;

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::fields::{Ctx, Missing};
+use crate::image_user::{self, ImageConfigs, OciHost};
 use crate::pod_spec::{Scope, check_template};
 use crate::report::Report;
 use crate::request::Payload;
@@ -21,8 +22,13 @@ fn reject(message: String) -> Outcome {
     }
 }
 
-/// The whole decision for one waPC payload.
+/// The whole decision for one waPC payload, reading image configs from the policy server.
 pub fn evaluate(payload: &[u8]) -> Outcome {
+    evaluate_with(payload, &mut OciHost)
+}
+
+/// The whole decision for one waPC payload, reading image configs from `images`.
+pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
     let payload: Payload = match serde_json::from_slice(payload) {
         Ok(p) => p,
         Err(e) => return reject(format!("the admission request could not be read: {e}")),
@@ -45,11 +51,7 @@ pub fn evaluate(payload: &[u8]) -> Outcome {
         }
         (_, Mode::Mutate) => Missing::Add,
     };
-    let mut ctx = Ctx {
-        settings: &settings,
-        missing,
-        report: Report::default(),
-    };
+    let mut ctx = Ctx::new(&settings, missing);
     match plan {
         Plan::Pass => {}
         Plan::Pod(scope) => match request.object.as_object_mut() {
@@ -83,6 +85,7 @@ pub fn evaluate(payload: &[u8]) -> Outcome {
             }
         }
     }
+    image_user::check(&mut ctx, images);
     decide(ctx.report, request.object)
 }
 

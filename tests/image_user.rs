@@ -1,0 +1,113 @@
+//! The optional check of each image's configured USER (SPEC §3), with a fake registry.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use agent_hardening_policy::image_user::ImageConfigs;
+use agent_hardening_policy::response::Outcome;
+use agent_hardening_policy::validate::evaluate_with;
+use common::*;
+use serde_json::{Value, json};
+
+#[derive(Default)]
+struct FakeRegistry {
+    users: BTreeMap<&'static str, Result<Option<&'static str>, &'static str>>,
+    asked: Vec<String>,
+}
+
+impl ImageConfigs for FakeRegistry {
+    fn user(&mut self, image: &str) -> Result<Option<String>, String> {
+        self.asked.push(image.to_string());
+        match self.users.get(image) {
+            Some(Ok(user)) => Ok(user.map(str::to_string)),
+            Some(Err(e)) => Err(e.to_string()),
+            None => Err("not found".into()),
+        }
+    }
+}
+
+fn run_with(request: &Value, settings: Value, registry: &mut FakeRegistry) -> Outcome {
+    let payload = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
+    evaluate_with(&payload, registry)
+}
+
+fn registry(user: Result<Option<&'static str>, &'static str>) -> FakeRegistry {
+    let mut r = FakeRegistry::default();
+    r.users.insert("ghcr.io/example/agent:1.4.2", user);
+    r
+}
+
+#[test]
+fn off_by_default_asks_nothing() {
+    let mut r = registry(Ok(Some("0")));
+    accepted(run_with(&fixture("pod_compliant.json"), json!({}), &mut r));
+    assert!(r.asked.is_empty());
+}
+
+#[test]
+fn enforce_rejects_root_images_and_says_how_to_fix_them() {
+    for user in [None, Some("root"), Some("0:0")] {
+        let mut r = registry(Ok(user));
+        let message = rejection(run_with(
+            &fixture("pod_compliant.json"),
+            json!({"imageUserCheck": "enforce"}),
+            &mut r,
+        ));
+        assert!(message.contains("- spec.containers[0].image: found \"ghcr.io/example/agent:1.4.2\", allowed an image whose USER is not root"), "{message}");
+        assert!(message.contains("add `USER 65534`"), "{message}");
+    }
+}
+
+#[test]
+fn enforce_accepts_non_root_images_and_asks_once_per_image() {
+    let mut r = registry(Ok(Some("65534")));
+    r.users
+        .insert("ghcr.io/example/proxy:2.0", Ok(Some("nobody")));
+    r.users
+        .insert("ghcr.io/example/setup:1.0", Ok(Some("1000:1000")));
+    r.users
+        .insert("ghcr.io/example/shipper:3.1", Ok(Some("agent")));
+    let mut request = fixture("pod_init_and_sidecars.json");
+    set(
+        &mut request,
+        "/spec/containers/1/image",
+        json!("ghcr.io/example/agent:1.4.2"),
+    );
+    mutated(run_with(
+        &request,
+        json!({"imageUserCheck": "enforce"}),
+        &mut r,
+    ));
+    assert_eq!(
+        r.asked,
+        [
+            "ghcr.io/example/agent:1.4.2",
+            "ghcr.io/example/setup:1.0",
+            "ghcr.io/example/shipper:3.1"
+        ]
+    );
+}
+
+#[test]
+fn warn_mode_only_warns() {
+    let mut r = registry(Ok(None));
+    let warnings = accepted(run_with(
+        &fixture("pod_compliant.json"),
+        json!({"imageUserCheck": "warn"}),
+        &mut r,
+    ));
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].starts_with("agent-hardening: spec.containers[0].image should be an image whose USER is not root (ghcr.io/example/agent:1.4.2 sets no USER)"), "{warnings:?}");
+}
+
+#[test]
+fn lookup_failures_fail_closed_when_enforcing() {
+    let mut r = registry(Err("registry unreachable"));
+    let message = rejection(run_with(
+        &fixture("pod_compliant.json"),
+        json!({"imageUserCheck": "enforce"}),
+        &mut r,
+    ));
+    assert!(message.contains("allowed an image whose USER can be checked (ghcr.io/example/agent:1.4.2: registry unreachable)"), "{message}");
+}
