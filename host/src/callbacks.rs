@@ -59,12 +59,20 @@ impl HostCalls {
         }
         let asked = request_of(binding, ns, op, payload)?;
         let mut queue = self.replay.lock().map_err(|_| "replay state poisoned")?;
+        let show = |v: &serde_yaml::Value| {
+            serde_yaml::to_string(v)
+                .unwrap_or_default()
+                .trim()
+                .replace('\n', " ")
+        };
         let Some((recorded, response)) = queue.pop_front() else {
-            return Err(format!("no recorded answer for host call {asked:?}").into());
+            return Err(format!("no recorded answer for host call {}", show(&asked)).into());
         };
         if recorded != asked {
             return Err(format!(
-                "host call {asked:?} does not match the next recorded request {recorded:?}"
+                "host call {} does not match the next recorded request {}",
+                show(&asked),
+                show(&recorded)
             )
             .into());
         }

@@ -1,0 +1,80 @@
+# Kubewarden policy targets. `make test` is the one command CI runs (.ci/run).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+POLICY_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+HOST_SOURCES := $(shell find host/src -name '*.rs') host/Cargo.toml Cargo.lock
+KWHOST := target/host/kwhost
+# The real kwctl when it is installed; otherwise the project's own test host.
+KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(CURDIR)/$(KWHOST))
+export KWCTL
+
+.PHONY: setup fmt fmt-check lint unit-tests host-tests e2e-tests test demo bench clean
+
+# Installs what the build and tests need and is not there yet.
+setup:
+	@command -v rustup >/dev/null || { echo "rustup is needed: see https://rustup.rs"; exit 1; }
+	@rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+	@missing=""; for tool in bats jq; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; \
+	  fi; \
+	fi
+
+policy.wasm: $(POLICY_SOURCES)
+	cargo build --target=wasm32-wasip1 --release
+	cp target/wasm32-wasip1/release/agent_hardening_policy.wasm policy.wasm
+
+$(KWHOST): $(HOST_SOURCES)
+	cargo build -p kwhost --profile host
+	touch $(KWHOST)
+
+annotated-policy.wasm: policy.wasm metadata.yml README.md
+	@if command -v kwctl >/dev/null; then \
+	  kwctl annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm; \
+	else \
+	  $(MAKE) --no-print-directory $(KWHOST) && $(KWHOST) annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm; \
+	fi
+
+fmt:
+	cargo fmt --all
+
+fmt-check:
+	cargo fmt --all -- --check
+
+lint:
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy -p kwhost --profile host --all-targets -- -D warnings
+
+unit-tests:
+	cargo test
+
+host-tests: policy.wasm
+	POLICY_WASM=$(CURDIR)/policy.wasm cargo test -p kwhost --profile host
+
+e2e-tests: annotated-policy.wasm $(if $(shell command -v kwctl 2>/dev/null),,$(KWHOST))
+	bats e2e.bats
+
+test: setup fmt-check lint unit-tests host-tests e2e-tests
+
+# Builds the policy and evaluates a sample agent pod with the default settings.
+demo: setup annotated-policy.wasm $(if $(shell command -v kwctl 2>/dev/null),,$(KWHOST))
+	@echo "== kwctl run --request-path test_data/pod_framework_python.json annotated-policy.wasm"
+	@out=$$("$(KWCTL)" run --request-path test_data/pod_framework_python.json annotated-policy.wasm 2>/dev/null); \
+	echo "allowed: $$(jq -r .allowed <<<"$$out")"; \
+	echo "warnings:"; jq -r '.warnings[]? | "  - " + .' <<<"$$out"; \
+	echo "patch:"; jq -r '.patch // empty' <<<"$$out" | base64 -d | jq .
+
+bench: policy.wasm $(KWHOST)
+	@for f in pod_compliant pod_minimal pod_framework_python pod_init_and_sidecars pod_every_violation deployment_create; do \
+	  echo "== $$f"; $(KWHOST) bench --request-path test_data/$$f.json policy.wasm; done
+
+clean:
+	cargo clean
+	rm -f policy.wasm annotated-policy.wasm

@@ -1,0 +1,62 @@
+//! The compiled policy.wasm decides exactly as the native code: same verdict, message,
+//! warnings and mutated object, for every fixture under several settings.
+
+mod common;
+
+use agent_hardening_policy::response::{Outcome, to_response};
+use agent_hardening_policy::validate::evaluate;
+use common::*;
+use kwhost::callbacks::HostCalls;
+use kwhost::engine::Policy;
+use serde_json::{Value, json};
+
+#[test]
+fn wasm_and_native_verdicts_are_identical() {
+    let policy = Policy::load(policy_wasm().to_str().unwrap(), HostCalls::default()).unwrap();
+    let settings = [
+        json!({}),
+        json!({"mode": "validate"}),
+        json!({"mutateWorkloadTemplates": true}),
+        json!({"defaultFramework": "node", "allowedCapabilities": ["NET_BIND_SERVICE"]}),
+    ];
+    let mut compared = 0;
+    let mut names: Vec<_> = std::fs::read_dir(repo().join("test_data"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    names.sort();
+    for path in names {
+        let request: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        for s in &settings {
+            let payload = serde_json::to_vec(&json!({"request": request, "settings": s})).unwrap();
+            let native: Outcome = evaluate(&payload);
+            let native = serde_json::to_value(to_response(native)).unwrap();
+            let wasm: Value =
+                serde_json::from_slice(&policy.call("validate", &payload).unwrap()).unwrap();
+            assert_eq!(native, wasm, "{} with {s}", path.display());
+            compared += 1;
+        }
+    }
+    assert!(compared >= 150, "only {compared} comparisons");
+}
+
+#[test]
+fn wasm_settings_validation_matches_native() {
+    let policy = Policy::load(policy_wasm().to_str().unwrap(), HostCalls::default()).unwrap();
+    for settings in [
+        json!({}),
+        json!({"mode": "x", "runAsUser": 0}),
+        json!({"frameworks": {"a": [{"path": "/x", "sizeLimit": "99Gi"}]}}),
+        json!(null),
+    ] {
+        let payload = serde_json::to_vec(&settings).unwrap();
+        let native: Value = serde_json::from_slice(
+            &agent_hardening_policy::settings::validate_settings(&payload).unwrap(),
+        )
+        .unwrap();
+        let wasm: Value =
+            serde_json::from_slice(&policy.call("validate_settings", &payload).unwrap()).unwrap();
+        assert_eq!(native, wasm, "{settings}");
+    }
+}
