@@ -19,31 +19,17 @@ fn compliant_pod_is_accepted_untouched() {
 }
 
 /// Hardened fields that are filled in when missing: (pointer, value added).
+#[rustfmt::skip]
 const FILLED: &[(&str, &str)] = &[
     ("/spec/securityContext/runAsNonRoot", "true"),
     ("/spec/securityContext/runAsUser", "65534"),
     ("/spec/securityContext/runAsGroup", "65534"),
     ("/spec/securityContext/fsGroup", "65534"),
-    (
-        "/spec/securityContext/seccompProfile",
-        r#"{"type":"RuntimeDefault"}"#,
-    ),
-    (
-        "/spec/containers/0/securityContext/readOnlyRootFilesystem",
-        "true",
-    ),
-    (
-        "/spec/containers/0/securityContext/allowPrivilegeEscalation",
-        "false",
-    ),
-    (
-        "/spec/containers/0/securityContext/capabilities",
-        r#"{"drop":["ALL"]}"#,
-    ),
-    (
-        "/spec/containers/0/securityContext/capabilities/drop",
-        r#"["ALL"]"#,
-    ),
+    ("/spec/securityContext/seccompProfile", r#"{"type":"RuntimeDefault"}"#),
+    ("/spec/containers/0/securityContext/readOnlyRootFilesystem", "true"),
+    ("/spec/containers/0/securityContext/allowPrivilegeEscalation", "false"),
+    ("/spec/containers/0/securityContext/capabilities", r#"{"drop":["ALL"]}"#),
+    ("/spec/containers/0/securityContext/capabilities/drop", r#"["ALL"]"#),
 ];
 
 #[test]
@@ -95,219 +81,52 @@ fn dotted(pointer: &str) -> String {
 }
 
 /// Explicit violations: (pointer, value, expected message line).
+#[rustfmt::skip]
 const VIOLATIONS: &[(&str, &str, &str)] = &[
-    (
-        "/spec/hostNetwork",
-        "true",
-        "spec.hostNetwork: found true, allowed false or unset",
-    ),
+    ("/spec/hostNetwork", "true", "spec.hostNetwork: found true, allowed false or unset"),
     ("/spec/hostPID", "true", "spec.hostPID: found true"),
     ("/spec/hostIPC", "true", "spec.hostIPC: found true"),
-    (
-        "/spec/securityContext/runAsNonRoot",
-        "false",
-        "spec.securityContext.runAsNonRoot: found false, allowed true",
-    ),
-    (
-        "/spec/securityContext/runAsUser",
-        "0",
-        "spec.securityContext.runAsUser: found 0, allowed a non-root user id: 65534",
-    ),
-    (
-        "/spec/securityContext/runAsUser",
-        "1000",
-        "spec.securityContext.runAsUser: found 1000",
-    ),
-    (
-        "/spec/securityContext/runAsGroup",
-        "0",
-        "spec.securityContext.runAsGroup: found 0",
-    ),
-    (
-        "/spec/securityContext/fsGroup",
-        "0",
-        "spec.securityContext.fsGroup: found 0",
-    ),
-    (
-        "/spec/securityContext/supplementalGroups",
-        "[65534, 0]",
-        "spec.securityContext.supplementalGroups[1]: found 0",
-    ),
-    (
-        "/spec/securityContext/seccompProfile/type",
-        r#""Unconfined""#,
-        "spec.securityContext.seccompProfile.type: found \"Unconfined\", allowed RuntimeDefault",
-    ),
-    (
-        "/spec/securityContext/seccompProfile/type",
-        r#""Localhost""#,
-        "spec.securityContext.seccompProfile.type: found \"Localhost\"",
-    ),
-    (
-        "/spec/securityContext/sysctls",
-        r#"[{"name":"net.core.somaxconn","value":"1024"}]"#,
-        "spec.securityContext.sysctls[0].name: found \"net.core.somaxconn\"",
-    ),
-    (
-        "/spec/securityContext/seLinuxOptions",
-        r#"{"type":"spc_t"}"#,
-        "spec.securityContext.seLinuxOptions.type: found \"spc_t\"",
-    ),
-    (
-        "/spec/securityContext/seLinuxOptions",
-        r#"{"user":"system_u"}"#,
-        "spec.securityContext.seLinuxOptions.user: found \"system_u\", allowed unset",
-    ),
-    (
-        "/spec/securityContext/seLinuxOptions",
-        r#"{"role":"sysadm_r"}"#,
-        "spec.securityContext.seLinuxOptions.role: found \"sysadm_r\"",
-    ),
-    (
-        "/spec/securityContext/appArmorProfile",
-        r#"{"type":"Unconfined"}"#,
-        "spec.securityContext.appArmorProfile.type: found \"Unconfined\"",
-    ),
-    (
-        "/spec/securityContext/appArmorProfile",
-        r#"{"type":"Localhost"}"#,
-        "spec.securityContext.appArmorProfile.localhostProfile: found nothing (unset)",
-    ),
-    (
-        "/spec/securityContext/windowsOptions",
-        r#"{"hostProcess":true}"#,
-        "spec.securityContext.windowsOptions.hostProcess: found true",
-    ),
-    (
-        "/metadata/annotations",
-        r#"{"container.apparmor.security.beta.kubernetes.io/agent":"unconfined"}"#,
-        "metadata.annotations[container.apparmor.security.beta.kubernetes.io/agent]: found \"unconfined\"",
-    ),
-    (
-        "/spec/containers/0/securityContext/readOnlyRootFilesystem",
-        "false",
-        "spec.containers[0].securityContext.readOnlyRootFilesystem: found false, allowed true",
-    ),
-    (
-        "/spec/containers/0/securityContext/allowPrivilegeEscalation",
-        "true",
-        "spec.containers[0].securityContext.allowPrivilegeEscalation: found true, allowed false",
-    ),
-    (
-        "/spec/containers/0/securityContext/privileged",
-        "true",
-        "spec.containers[0].securityContext.privileged: found true, allowed false or unset",
-    ),
-    (
-        "/spec/containers/0/securityContext/procMount",
-        r#""Unmasked""#,
-        "spec.containers[0].securityContext.procMount: found \"Unmasked\", allowed Default or unset",
-    ),
-    (
-        "/spec/containers/0/securityContext/runAsNonRoot",
-        "false",
-        "spec.containers[0].securityContext.runAsNonRoot: found false",
-    ),
-    (
-        "/spec/containers/0/securityContext/runAsUser",
-        "0",
-        "spec.containers[0].securityContext.runAsUser: found 0",
-    ),
-    (
-        "/spec/containers/0/securityContext/runAsGroup",
-        "0",
-        "spec.containers[0].securityContext.runAsGroup: found 0",
-    ),
-    (
-        "/spec/containers/0/securityContext/seccompProfile",
-        r#"{"type":"Unconfined"}"#,
-        "spec.containers[0].securityContext.seccompProfile.type: found \"Unconfined\"",
-    ),
-    (
-        "/spec/containers/0/securityContext/seLinuxOptions",
-        r#"{"type":"unconfined_t"}"#,
-        "spec.containers[0].securityContext.seLinuxOptions.type: found \"unconfined_t\"",
-    ),
-    (
-        "/spec/containers/0/securityContext/appArmorProfile",
-        r#"{"type":"Unconfined"}"#,
-        "spec.containers[0].securityContext.appArmorProfile.type: found \"Unconfined\"",
-    ),
-    (
-        "/spec/containers/0/securityContext/windowsOptions",
-        r#"{"hostProcess":true}"#,
-        "spec.containers[0].securityContext.windowsOptions.hostProcess: found true",
-    ),
-    (
-        "/spec/containers/0/securityContext/capabilities/add",
-        r#"["SYS_ADMIN"]"#,
-        "spec.containers[0].securityContext.capabilities.add[0]: found \"SYS_ADMIN\", allowed no added capabilities",
-    ),
-    (
-        "/spec/containers/0/securityContext/capabilities/add",
-        r#"["cap_sys_ptrace"]"#,
-        "spec.containers[0].securityContext.capabilities.add[0]: found \"cap_sys_ptrace\"",
-    ),
-    (
-        "/spec/containers/0/securityContext/capabilities/drop",
-        r#""ALL""#,
-        "spec.containers[0].securityContext.capabilities.drop: found \"ALL\", allowed a list",
-    ),
-    (
-        "/spec/containers/0/ports",
-        r#"[{"containerPort":8080,"hostPort":8080}]"#,
-        "spec.containers[0].ports[0].hostPort: found 8080, allowed 0 or unset",
-    ),
-    (
-        "/spec/containers/0/readinessProbe",
-        r#"{"httpGet":{"port":8080,"host":"example.com"}}"#,
-        "spec.containers[0].readinessProbe.httpGet.host: found \"example.com\"",
-    ),
-    (
-        "/spec/containers/0/startupProbe",
-        r#"{"tcpSocket":{"port":8080,"host":"10.1.2.3"}}"#,
-        "spec.containers[0].startupProbe.tcpSocket.host: found \"10.1.2.3\"",
-    ),
-    (
-        "/spec/containers/0/lifecycle",
-        r#"{"postStart":{"httpGet":{"port":80,"host":"metadata.google.internal"}}}"#,
-        "spec.containers[0].lifecycle.postStart.httpGet.host: found \"metadata.google.internal\"",
-    ),
-    (
-        "/spec/volumes/0",
-        r#"{"name":"tmp","hostPath":{"path":"/tmp"}}"#,
-        "spec.volumes[0].hostPath: found {\"path\":\"/tmp\"}, allowed a volume of type configMap, csi",
-    ),
-    (
-        "/spec/volumes/0",
-        r#"{"name":"tmp","nfs":{"server":"nfs","path":"/"}}"#,
-        "spec.volumes[0].nfs: found",
-    ),
-    (
-        "/spec/initContainers",
-        r#"[{"name":"setup","image":"busybox","securityContext":{"privileged":true}}]"#,
-        "spec.initContainers[0].securityContext.privileged: found true",
-    ),
-    (
-        "/spec/ephemeralContainers",
-        r#"[{"name":"debug","image":"busybox","securityContext":{"runAsUser":0}}]"#,
-        "spec.ephemeralContainers[0].securityContext.runAsUser: found 0",
-    ),
-    (
-        "/spec/securityContext/runAsUser",
-        r#""abc""#,
-        "spec.securityContext.runAsUser: found \"abc\", allowed a non-root user id",
-    ),
-    (
-        "/spec/containers/0/securityContext",
-        "[]",
-        "spec.containers[0].securityContext: found [], allowed an object",
-    ),
-    (
-        "/spec/containers",
-        r#"{"name":"agent"}"#,
-        "spec.containers: found {\"name\":\"agent\"}, allowed a list",
-    ),
+    ("/spec/securityContext/runAsNonRoot", "false", "spec.securityContext.runAsNonRoot: found false, allowed true"),
+    ("/spec/securityContext/runAsUser", "0", "spec.securityContext.runAsUser: found 0, allowed a non-root user id: 65534"),
+    ("/spec/securityContext/runAsUser", "1000", "spec.securityContext.runAsUser: found 1000"),
+    ("/spec/securityContext/runAsGroup", "0", "spec.securityContext.runAsGroup: found 0"),
+    ("/spec/securityContext/fsGroup", "0", "spec.securityContext.fsGroup: found 0"),
+    ("/spec/securityContext/supplementalGroups", "[65534, 0]", "spec.securityContext.supplementalGroups[1]: found 0"),
+    ("/spec/securityContext/seccompProfile/type", r#""Unconfined""#, "spec.securityContext.seccompProfile.type: found \"Unconfined\", allowed RuntimeDefault"),
+    ("/spec/securityContext/seccompProfile/type", r#""Localhost""#, "spec.securityContext.seccompProfile.type: found \"Localhost\""),
+    ("/spec/securityContext/sysctls", r#"[{"name":"net.core.somaxconn","value":"1024"}]"#, "spec.securityContext.sysctls[0].name: found \"net.core.somaxconn\""),
+    ("/spec/securityContext/seLinuxOptions", r#"{"type":"spc_t"}"#, "spec.securityContext.seLinuxOptions.type: found \"spc_t\""),
+    ("/spec/securityContext/seLinuxOptions", r#"{"user":"system_u"}"#, "spec.securityContext.seLinuxOptions.user: found \"system_u\", allowed unset"),
+    ("/spec/securityContext/seLinuxOptions", r#"{"role":"sysadm_r"}"#, "spec.securityContext.seLinuxOptions.role: found \"sysadm_r\""),
+    ("/spec/securityContext/appArmorProfile", r#"{"type":"Unconfined"}"#, "spec.securityContext.appArmorProfile.type: found \"Unconfined\""),
+    ("/spec/securityContext/appArmorProfile", r#"{"type":"Localhost"}"#, "spec.securityContext.appArmorProfile.localhostProfile: found nothing (unset)"),
+    ("/spec/securityContext/windowsOptions", r#"{"hostProcess":true}"#, "spec.securityContext.windowsOptions.hostProcess: found true"),
+    ("/metadata/annotations", r#"{"container.apparmor.security.beta.kubernetes.io/agent":"unconfined"}"#, "metadata.annotations[container.apparmor.security.beta.kubernetes.io/agent]: found \"unconfined\""),
+    ("/spec/containers/0/securityContext/readOnlyRootFilesystem", "false", "spec.containers[0].securityContext.readOnlyRootFilesystem: found false, allowed true"),
+    ("/spec/containers/0/securityContext/allowPrivilegeEscalation", "true", "spec.containers[0].securityContext.allowPrivilegeEscalation: found true, allowed false"),
+    ("/spec/containers/0/securityContext/privileged", "true", "spec.containers[0].securityContext.privileged: found true, allowed false or unset"),
+    ("/spec/containers/0/securityContext/procMount", r#""Unmasked""#, "spec.containers[0].securityContext.procMount: found \"Unmasked\", allowed Default or unset"),
+    ("/spec/containers/0/securityContext/runAsNonRoot", "false", "spec.containers[0].securityContext.runAsNonRoot: found false"),
+    ("/spec/containers/0/securityContext/runAsUser", "0", "spec.containers[0].securityContext.runAsUser: found 0"),
+    ("/spec/containers/0/securityContext/runAsGroup", "0", "spec.containers[0].securityContext.runAsGroup: found 0"),
+    ("/spec/containers/0/securityContext/seccompProfile", r#"{"type":"Unconfined"}"#, "spec.containers[0].securityContext.seccompProfile.type: found \"Unconfined\""),
+    ("/spec/containers/0/securityContext/seLinuxOptions", r#"{"type":"unconfined_t"}"#, "spec.containers[0].securityContext.seLinuxOptions.type: found \"unconfined_t\""),
+    ("/spec/containers/0/securityContext/appArmorProfile", r#"{"type":"Unconfined"}"#, "spec.containers[0].securityContext.appArmorProfile.type: found \"Unconfined\""),
+    ("/spec/containers/0/securityContext/windowsOptions", r#"{"hostProcess":true}"#, "spec.containers[0].securityContext.windowsOptions.hostProcess: found true"),
+    ("/spec/containers/0/securityContext/capabilities/add", r#"["SYS_ADMIN"]"#, "spec.containers[0].securityContext.capabilities.add[0]: found \"SYS_ADMIN\", allowed no added capabilities"),
+    ("/spec/containers/0/securityContext/capabilities/add", r#"["cap_sys_ptrace"]"#, "spec.containers[0].securityContext.capabilities.add[0]: found \"cap_sys_ptrace\""),
+    ("/spec/containers/0/securityContext/capabilities/drop", r#""ALL""#, "spec.containers[0].securityContext.capabilities.drop: found \"ALL\", allowed a list"),
+    ("/spec/containers/0/ports", r#"[{"containerPort":8080,"hostPort":8080}]"#, "spec.containers[0].ports[0].hostPort: found 8080, allowed 0 or unset"),
+    ("/spec/containers/0/readinessProbe", r#"{"httpGet":{"port":8080,"host":"example.com"}}"#, "spec.containers[0].readinessProbe.httpGet.host: found \"example.com\""),
+    ("/spec/containers/0/startupProbe", r#"{"tcpSocket":{"port":8080,"host":"10.1.2.3"}}"#, "spec.containers[0].startupProbe.tcpSocket.host: found \"10.1.2.3\""),
+    ("/spec/containers/0/lifecycle", r#"{"postStart":{"httpGet":{"port":80,"host":"metadata.google.internal"}}}"#, "spec.containers[0].lifecycle.postStart.httpGet.host: found \"metadata.google.internal\""),
+    ("/spec/volumes/0", r#"{"name":"tmp","hostPath":{"path":"/tmp"}}"#, "spec.volumes[0].hostPath: found {\"path\":\"/tmp\"}, allowed a volume of type configMap, csi"),
+    ("/spec/volumes/0", r#"{"name":"tmp","nfs":{"server":"nfs","path":"/"}}"#, "spec.volumes[0].nfs: found"),
+    ("/spec/initContainers", r#"[{"name":"setup","image":"busybox","securityContext":{"privileged":true}}]"#, "spec.initContainers[0].securityContext.privileged: found true"),
+    ("/spec/ephemeralContainers", r#"[{"name":"debug","image":"busybox","securityContext":{"runAsUser":0}}]"#, "spec.ephemeralContainers[0].securityContext.runAsUser: found 0"),
+    ("/spec/securityContext/runAsUser", r#""abc""#, "spec.securityContext.runAsUser: found \"abc\", allowed a non-root user id"),
+    ("/spec/containers/0/securityContext", "[]", "spec.containers[0].securityContext: found [], allowed an object"),
+    ("/spec/containers", r#"{"name":"agent"}"#, "spec.containers: found {\"name\":\"agent\"}, allowed a list"),
 ];
 
 #[test]
@@ -323,292 +142,4 @@ fn each_explicit_violation_is_rejected_naming_the_field() {
             );
         }
     }
-}
-
-/// Values a field may hold that are not the default: (settings, pointer, value).
-const ALLOWED: &[(&str, &str, &str)] = &[
-    ("{}", "/spec/hostNetwork", "false"),
-    (
-        "{}",
-        "/spec/containers/0/securityContext/privileged",
-        "false",
-    ),
-    (
-        "{}",
-        "/spec/containers/0/securityContext/procMount",
-        r#""Default""#,
-    ),
-    (
-        "{}",
-        "/spec/containers/0/securityContext/runAsUser",
-        "65534",
-    ),
-    (
-        "{}",
-        "/spec/containers/0/securityContext/runAsNonRoot",
-        "true",
-    ),
-    (
-        "{}",
-        "/spec/containers/0/securityContext/seccompProfile",
-        r#"{"type":"RuntimeDefault"}"#,
-    ),
-    (
-        "{}",
-        "/spec/containers/0/securityContext/capabilities/drop",
-        r#"["NET_RAW","ALL"]"#,
-    ),
-    (
-        "{}",
-        "/spec/containers/0/ports",
-        r#"[{"containerPort":8080,"hostPort":0}]"#,
-    ),
-    (
-        "{}",
-        "/spec/containers/0/livenessProbe",
-        r#"{"httpGet":{"port":8080,"path":"/healthz"}}"#,
-    ),
-    (
-        "{}",
-        "/spec/securityContext/sysctls",
-        r#"[{"name":"net.ipv4.ip_unprivileged_port_start","value":"0"}]"#,
-    ),
-    (
-        "{}",
-        "/spec/securityContext/seLinuxOptions",
-        r#"{"type":"container_t","level":"s0:c123,c456"}"#,
-    ),
-    (
-        "{}",
-        "/spec/securityContext/appArmorProfile",
-        r#"{"type":"RuntimeDefault"}"#,
-    ),
-    ("{}", "/spec/securityContext/supplementalGroups", "[65534]"),
-    (
-        "{}",
-        "/metadata/annotations",
-        r#"{"container.apparmor.security.beta.kubernetes.io/agent":"runtime/default"}"#,
-    ),
-    (
-        r#"{"allowedCapabilities":["cap_net_bind_service"]}"#,
-        "/spec/containers/0/securityContext/capabilities/add",
-        r#"["NET_BIND_SERVICE"]"#,
-    ),
-    (
-        r#"{"allowedUserRanges":[{"min":10000,"max":20000}]}"#,
-        "/spec/securityContext/runAsUser",
-        "15000",
-    ),
-    (
-        r#"{"allowedGroupRanges":[{"min":10000,"max":20000}]}"#,
-        "/spec/securityContext/fsGroup",
-        "20000",
-    ),
-    (
-        r#"{"allowedGroupRanges":[{"min":10000,"max":20000}]}"#,
-        "/spec/securityContext/supplementalGroups",
-        "[10000, 65534]",
-    ),
-    (
-        r#"{"runAsUser":1001,"runAsGroup":1001}"#,
-        "/spec/securityContext/runAsUser",
-        "1001",
-    ),
-    (
-        r#"{"allowedSeccompProfiles":["RuntimeDefault","Localhost"]}"#,
-        "/spec/securityContext/seccompProfile",
-        r#"{"type":"Localhost","localhostProfile":"profiles/agent.json"}"#,
-    ),
-];
-
-#[test]
-fn allowed_values_are_accepted() {
-    for (settings, pointer, value) in ALLOWED {
-        let mut request = compliant();
-        set(&mut request, pointer, serde_json::from_str(value).unwrap());
-        let settings: Value = serde_json::from_str(settings).unwrap();
-        let outcome = run(&request, settings.clone());
-        let warnings = match outcome {
-            agent_hardening_policy::response::Outcome::Mutate { object, .. } => {
-                // Only a settings change of the default identity may add fields.
-                assert!(
-                    settings.get("runAsGroup").is_some(),
-                    "{pointer}: mutated to {object}"
-                );
-                continue;
-            }
-            other => accepted(other),
-        };
-        assert!(warnings.is_empty(), "{pointer}: {warnings:?}");
-    }
-}
-
-#[test]
-fn allowed_capability_must_be_spelled_as_pod_security_expects() {
-    let mut request = compliant();
-    set(
-        &mut request,
-        "/spec/containers/0/securityContext/capabilities/add",
-        json!(["cap_net_bind_service"]),
-    );
-    let message = rejection(run(
-        &request,
-        json!({"allowedCapabilities": ["NET_BIND_SERVICE"]}),
-    ));
-    assert!(
-        message.contains(
-            "found \"cap_net_bind_service\", allowed NET_BIND_SERVICE, spelled exactly so"
-        ),
-        "{message}"
-    );
-}
-
-#[test]
-fn drop_list_without_all_gains_all_and_keeps_the_rest() {
-    let request = fixture("pod_partial.json");
-    let (object, warnings) = mutated(run_default(&request));
-    let drop = object
-        .pointer("/spec/containers/0/securityContext/capabilities/drop")
-        .unwrap();
-    assert_eq!(drop, &json!(["NET_RAW", "ALL"]));
-    let ops = patch_ops(&request["object"], &object);
-    assert!(
-        ops.contains(&(
-            "add".into(),
-            "/spec/containers/0/securityContext/capabilities/drop/1".into()
-        )),
-        "{ops:?}"
-    );
-    assert!(ops.iter().all(|(op, _)| op == "add"), "{ops:?}");
-    assert!(
-        warnings
-            .iter()
-            .any(|w| w.contains("capabilities.drop: ALL to agent")),
-        "{warnings:?}"
-    );
-    // The user's explicit pod-level values stay; the missing ones are added.
-    assert_eq!(
-        object.pointer("/spec/securityContext/runAsUser"),
-        Some(&json!(65534))
-    );
-    assert_eq!(
-        object.pointer("/spec/securityContext/runAsGroup"),
-        Some(&json!(65534))
-    );
-    // In validate mode the same list is a violation.
-    let message = rejection(run(&request, json!({"mode": "validate"})));
-    assert!(message.contains("spec.containers[0].securityContext.capabilities.drop: found [\"NET_RAW\"], allowed a list containing ALL"), "{message}");
-}
-
-#[test]
-fn minimal_pod_gets_the_whole_profile() {
-    let request = fixture("pod_minimal.json");
-    let (object, warnings) = mutated(run_default(&request));
-    assert_eq!(
-        patch_ops(&request["object"], &object),
-        adds(&[
-            "/spec/securityContext/runAsNonRoot",
-            "/spec/securityContext/runAsUser",
-            "/spec/securityContext/runAsGroup",
-            "/spec/securityContext/fsGroup",
-            "/spec/securityContext/seccompProfile",
-            "/spec/containers/0/securityContext",
-            "/spec/containers/0/volumeMounts",
-            "/spec/volumes",
-        ])
-    );
-    assert_eq!(
-        object["spec"]["containers"][0]["securityContext"],
-        json!({"readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}})
-    );
-    assert_eq!(
-        warnings[0],
-        "agent-hardening added to the pod spec: securityContext.runAsNonRoot: true, securityContext.runAsUser: 65534, securityContext.runAsGroup: 65534, securityContext.fsGroup: 65534, securityContext.seccompProfile.type: \"RuntimeDefault\""
-    );
-    assert!(
-        warnings.contains(
-            &"agent-hardening added securityContext.readOnlyRootFilesystem: true to agent"
-                .to_string()
-        ),
-        "{warnings:?}"
-    );
-    assert!(
-        warnings.contains(
-            &"agent-hardening added a writable emptyDir at /tmp (sizeLimit 1Gi) to agent"
-                .to_string()
-        ),
-        "{warnings:?}"
-    );
-}
-
-#[test]
-fn init_containers_and_native_sidecars_are_hardened() {
-    let request = fixture("pod_init_and_sidecars.json");
-    let (object, warnings) = mutated(run_default(&request));
-    for pointer in [
-        "/spec/containers/0",
-        "/spec/containers/1",
-        "/spec/initContainers/0",
-        "/spec/initContainers/1",
-    ] {
-        let sc = &object.pointer(pointer).unwrap()["securityContext"];
-        assert_eq!(sc["readOnlyRootFilesystem"], json!(true), "{pointer}");
-        assert_eq!(sc["capabilities"]["drop"], json!(["ALL"]), "{pointer}");
-    }
-    assert!(
-        warnings.contains(&"agent-hardening added securityContext.readOnlyRootFilesystem: true to agent, proxy, init setup, init log-shipper".to_string()),
-        "{warnings:?}"
-    );
-}
-
-#[test]
-fn every_violation_is_listed_in_a_deterministic_order_and_cut() {
-    let request = fixture("pod_every_violation.json");
-    let first = rejection(run_default(&request));
-    let second = rejection(run_default(&request));
-    assert_eq!(first, second);
-    assert!(
-        first.starts_with("agent pod hardening: 25 problems found\n- spec.hostNetwork: found true"),
-        "{first}"
-    );
-    assert!(first.ends_with("… and 5 more"), "{first}");
-    assert_eq!(first.lines().count(), 1 + 20 + 1);
-}
-
-#[test]
-fn malformed_fields_are_named() {
-    let message = rejection(run_default(&fixture("pod_malformed.json")));
-    assert!(
-        message.contains("- spec.securityContext.runAsUser: found \"abc\""),
-        "{message}"
-    );
-    assert!(message.contains("- spec.containers[0].securityContext.readOnlyRootFilesystem: found \"yes\", allowed true"), "{message}");
-}
-
-#[test]
-fn malformed_requests_are_rejected_with_a_message() {
-    use agent_hardening_policy::validate::evaluate;
-    for payload in [
-        &b"not json"[..],
-        b"{}",
-        b"{\"request\": 5}",
-        b"{\"request\": {\"kind\": {\"kind\": \"Pod\"}, \"operation\": \"CREATE\", \"object\": 7}}",
-    ] {
-        let message = rejection(evaluate(payload));
-        assert!(
-            message.contains("could not be read") || message.contains("not an object"),
-            "{message}"
-        );
-    }
-}
-
-#[test]
-fn explicit_null_is_treated_as_unset_and_filled() {
-    let mut request = compliant();
-    set(&mut request, "/spec/securityContext/runAsUser", Value::Null);
-    let (object, _) = mutated(run_default(&request));
-    assert_eq!(
-        object.pointer("/spec/securityContext/runAsUser"),
-        Some(&json!(65534))
-    );
 }

@@ -1,6 +1,7 @@
 //! The policy's settings: what they hold, their defaults, and the waPC `validate_settings`
 //! entry point. Reading and checking the JSON lives in `parse.rs`.
 
+mod labels;
 pub mod parse;
 
 use std::collections::BTreeMap;
