@@ -192,6 +192,15 @@ fn annotation_embeds_metadata_and_keeps_the_code() {
     assert_eq!(meta["mutating"], json!(true));
     assert_eq!(meta["executionMode"], json!("kubewarden-wapc"));
     assert_eq!(meta["rules"][0]["resources"], json!(["pods"]));
+    assert_eq!(meta["rules"].as_array().unwrap().len(), 5);
+    assert_eq!(meta["backgroundAudit"], json!(true));
+    for key in [
+        "io.kubewarden.policy.title",
+        "io.kubewarden.policy.version",
+        "io.artifacthub.displayName",
+    ] {
+        assert!(meta["annotations"][key].is_string(), "{key}");
+    }
     assert_eq!(
         meta["annotations"]["io.kubewarden.policy.usage"]
             .as_str()
@@ -265,14 +274,42 @@ fn a_trapping_policy_gives_an_error_response() {
     assert!(!out.stderr.is_empty());
 }
 
+/// A waPC guest (WAT) that answers `protocol_version` and `validate_settings` but traps in
+/// `validate` (the host passes the operation's length: 8 is "validate").
+const TRAPS_IN_VALIDATE: &str = r#"
+(module
+  (import "wapc" "__guest_response" (func $respond (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "\"v1\"")
+  (data (i32.const 16) "{\"valid\":true}")
+  (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+    (if (i32.eq (local.get $op_len) (i32.const 8)) (then unreachable))
+    (if (i32.eq (local.get $op_len) (i32.const 16))
+      (then (call $respond (i32.const 0) (i32.const 4)) (return (i32.const 1))))
+    (call $respond (i32.const 16) (i32.const 14))
+    (i32.const 1)))
+"#;
+
 #[test]
 fn a_trap_during_validate_becomes_an_internal_error_response() {
-    use kwhost::admission::AdmissionResponse;
-    let response = AdmissionResponse::internal_error("uid-1", "wasm trap: unreachable");
-    let json = serde_json::to_value(&response).unwrap();
-    assert_eq!(
-        json,
-        json!({"uid": "uid-1", "allowed": false, "status": {"message": "internal error: the policy failed: wasm trap: unreachable", "code": 500}})
+    let wasm = temp_file("traps-in-validate.wat", TRAPS_IN_VALIDATE.as_bytes());
+    let request = test_data("pod_minimal.json");
+    let out = kwhost(&[
+        "run",
+        "-r",
+        request.to_str().unwrap(),
+        wasm.to_str().unwrap(),
+    ]);
+    let response = stdout_json(&out);
+    let uid: Value =
+        serde_json::from_slice::<Value>(&std::fs::read(&request).unwrap()).unwrap()["uid"].clone();
+    assert_eq!(response["uid"], uid);
+    assert_eq!(response["allowed"], json!(false));
+    assert_eq!(response["status"]["code"], json!(500));
+    let message = response["status"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("internal error: the policy failed: "),
+        "{message}"
     );
 }
 
