@@ -175,7 +175,7 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
 @test "size limits: an oversized memory emptyDir is rejected" {
   kw_run pod_memory_emptydir_too_big.json
   [ "$(allowed)" = false ]
-  [[ "$(message)" == *'spec.volumes[2].emptyDir.sizeLimit: found "16Gi", allowed a sizeLimit of at most 10Gi'* ]]
+  [[ "$(message)" == *'spec.volumes[2].emptyDir.sizeLimit: found "16Gi", allowed a sizeLimit above 0 and at most 10Gi'* ]]
 }
 
 @test "image user check: a root image is rejected from the recorded registry answer" {

@@ -32,7 +32,7 @@ pub fn check(ctx: &mut Ctx<'_>, volumes: &mut [Value], spec_path: &str) {
 fn size_limit(ctx: &mut Ctx<'_>, empty_dir: &mut Map<String, Value>, path: &str, name: &str) {
     let s = ctx.settings;
     let max = &s.max_empty_dir_size_limit;
-    let allowed = || format!("a sizeLimit of at most {max} (maxEmptyDirSizeLimit)");
+    let allowed = || format!("a sizeLimit above 0 and at most {max} (maxEmptyDirSizeLimit)");
     match present(empty_dir.get("sizeLimit")) {
         None => match ctx.missing {
             Missing::Add => {
@@ -47,7 +47,8 @@ fn size_limit(ctx: &mut Ctx<'_>, empty_dir: &mut Map<String, Value>, path: &str,
             Missing::Ignore => {}
         },
         Some(value) => match quantity_value(value) {
-            Ok(size) if size <= *max => {}
+            // Zero is no limit at all to the kubelet.
+            Ok(size) if size <= *max && !size.is_zero() => {}
             Ok(_) => {
                 let value = value.clone();
                 ctx.violation(format!("{path}.sizeLimit"), &value, allowed());

@@ -34,6 +34,11 @@ impl Quantity {
         }
     }
 
+    /// Whether the quantity is zero (kubelet ignores a zero emptyDir sizeLimit: no limit).
+    pub fn is_zero(&self) -> bool {
+        self.nanos == 0
+    }
+
     /// The text the quantity was written as.
     pub fn as_str(&self) -> &str {
         &self.text

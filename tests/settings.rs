@@ -117,6 +117,21 @@ fn default_size_must_fit_under_the_maximum() {
 }
 
 #[test]
+fn zero_sizes_are_refused_because_the_kubelet_reads_them_as_no_limit() {
+    let message = problems(
+        json!({"maxEmptyDirSizeLimit": "0", "writablePaths": [{"path": "/tmp", "sizeLimit": 0}]}),
+    );
+    assert!(
+        message.contains("maxEmptyDirSizeLimit: 0 is zero"),
+        "{message}"
+    );
+    assert!(
+        message.contains("writablePaths[0].sizeLimit: 0 is zero"),
+        "{message}"
+    );
+}
+
+#[test]
 fn settings_that_are_not_an_object_are_rejected() {
     assert!(problems(json!([1, 2])).contains("settings must be an object"));
 }

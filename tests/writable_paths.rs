@@ -235,7 +235,7 @@ fn existing_emptydir_at_tmp_gets_a_size_limit_and_no_duplicate_mount() {
         "{warnings:?}"
     );
     let message = rejection(run(&request, json!({"mode": "validate"})));
-    assert!(message.contains("- spec.volumes[0].emptyDir.sizeLimit: found nothing (unset), allowed a sizeLimit of at most 10Gi"), "{message}");
+    assert!(message.contains("- spec.volumes[0].emptyDir.sizeLimit: found nothing (unset), allowed a sizeLimit above 0 and at most 10Gi"), "{message}");
     let (object, _) = mutated(run(&request, json!({"defaultEmptyDirSizeLimit": "512Mi"})));
     assert_eq!(volumes(&object)[0]["emptyDir"]["sizeLimit"], json!("512Mi"));
 }
@@ -244,7 +244,7 @@ fn existing_emptydir_at_tmp_gets_a_size_limit_and_no_duplicate_mount() {
 fn memory_emptydir_above_the_maximum_is_rejected() {
     let message = rejection(run_default(&fixture("pod_memory_emptydir_too_big.json")));
     assert!(
-        message.contains("- spec.volumes[2].emptyDir.sizeLimit: found \"16Gi\", allowed a sizeLimit of at most 10Gi (maxEmptyDirSizeLimit)"),
+        message.contains("- spec.volumes[2].emptyDir.sizeLimit: found \"16Gi\", allowed a sizeLimit above 0 and at most 10Gi (maxEmptyDirSizeLimit)"),
         "{message}"
     );
     accepted(run(
@@ -278,6 +278,18 @@ fn size_limits_compare_exactly() {
             let message = rejection(outcome);
             assert!(message.contains(&format!("found \"{size}\"")), "{message}");
         }
+    }
+    for zero in [json!("0"), json!("0Gi"), json!(0)] {
+        set(
+            &mut request,
+            "/spec/volumes/0/emptyDir/sizeLimit",
+            zero.clone(),
+        );
+        let message = rejection(run_default(&request));
+        let expected = format!(
+            "spec.volumes[0].emptyDir.sizeLimit: found {zero}, allowed a sizeLimit above 0"
+        );
+        assert!(message.contains(&expected), "{message}");
     }
     set(
         &mut request,

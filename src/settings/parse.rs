@@ -223,9 +223,21 @@ fn read_seccomp(p: &mut Problems, key: &str, list: Vec<String>, out: &mut Vec<St
 }
 
 fn read_quantity(p: &mut Problems, key: &str, value: &Value, out: &mut Quantity) {
-    match quantity_value(value) {
+    match positive_quantity(value) {
         Ok(q) => *out = q,
         Err(e) => p.add(key, e),
+    }
+}
+
+/// A size limit: zero would mean no limit to the kubelet.
+fn positive_quantity(value: &Value) -> Result<Quantity, String> {
+    let q = quantity_value(value)?;
+    if q.is_zero() {
+        Err(format!(
+            "{q} is zero, which the kubelet treats as no limit: give a size above 0"
+        ))
+    } else {
+        Ok(q)
     }
 }
 
@@ -245,7 +257,7 @@ fn read_paths(p: &mut Problems, key: &str, value: &Value) -> Option<Vec<Writable
     check_path_list(p, key, raw.iter().map(|w| w.path.as_str()));
     let mut out = Vec::with_capacity(raw.len());
     for (i, item) in raw.into_iter().enumerate() {
-        match quantity_value(&item.size_limit) {
+        match positive_quantity(&item.size_limit) {
             Ok(size_limit) => out.push(WritablePath {
                 path: item.path,
                 size_limit,
