@@ -71,9 +71,16 @@ demo: setup annotated-policy.wasm $(if $(shell command -v kwctl 2>/dev/null),,$(
 	echo "warnings:"; jq -r '.warnings[]? | "  - " + .' <<<"$$out"; \
 	echo "patch:"; jq -r '.patch // empty' <<<"$$out" | base64 -d | jq .
 
+# Evaluation times through the waPC host, next to two do-nothing baselines (BENCHMARKS.md).
+BENCH_FIXTURES := pod_compliant pod_minimal pod_framework_python pod_init_and_sidecars pod_every_violation deployment_create
 bench: policy.wasm $(KWHOST)
-	@for f in pod_compliant pod_minimal pod_framework_python pod_init_and_sidecars pod_every_violation deployment_create; do \
-	  echo "== $$f"; $(KWHOST) bench --request-path test_data/$$f.json policy.wasm; done
+	cargo build -p baseline-policy --target=wasm32-wasip1 --release
+	@ls -l policy.wasm | awk '{print "policy.wasm size: " $$5 " bytes"}'
+	@for f in $(BENCH_FIXTURES); do \
+	  echo "== $$f: policy"; $(KWHOST) bench --request-path test_data/$$f.json policy.wasm; \
+	  echo "== $$f: baseline that parses and accepts"; $(KWHOST) bench --request-path test_data/$$f.json target/wasm32-wasip1/release/baseline_policy.wasm; \
+	  echo "== $$f: baseline that returns the object"; $(KWHOST) bench --request-path test_data/$$f.json --settings-json '{"echo":true}' target/wasm32-wasip1/release/baseline_policy.wasm; \
+	done
 
 clean:
 	cargo clean
