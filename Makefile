@@ -72,7 +72,7 @@ demo: setup annotated-policy.wasm $(if $(shell command -v kwctl 2>/dev/null),,$(
 	echo "patch:"; jq -r '.patch // empty' <<<"$$out" | base64 -d | jq .
 
 # Evaluation times through the waPC host, next to two do-nothing baselines (BENCHMARKS.md).
-BENCH_FIXTURES := pod_compliant pod_minimal pod_framework_python pod_init_and_sidecars pod_every_violation deployment_create
+BENCH_FIXTURES := pod_compliant pod_minimal pod_framework_python pod_init_and_sidecars pod_60_containers pod_every_violation deployment_create
 bench: policy.wasm $(KWHOST)
 	cargo build -p baseline-policy --target=wasm32-wasip1 --release
 	@ls -l policy.wasm | awk '{print "policy.wasm size: " $$5 " bytes"}'

@@ -47,10 +47,12 @@ impl Report {
         if target == POD {
             return self.pod_changes.push(what);
         }
-        let targets = self.changes.entry(what).or_default();
-        if !targets.iter().any(|t| t == target) {
-            targets.push(target.to_string());
-        }
+        // Each container is walked once, so its name comes once per kind of change: no
+        // de-duplication (which would make this quadratic in the number of containers).
+        self.changes
+            .entry(what)
+            .or_default()
+            .push(target.to_string());
     }
 
     pub fn changed(&self) -> bool {
@@ -132,7 +134,7 @@ mod tests {
     #[test]
     fn one_warning_per_kind_of_change() {
         let mut r = Report::default();
-        for c in ["a", "b", "a", "c", "d", "e", "f", "g"] {
+        for c in ["a", "b", "c", "d", "e", "f", "g"] {
             r.change("securityContext.readOnlyRootFilesystem: true".into(), c);
         }
         r.change("securityContext.runAsUser: 65534".into(), POD);

@@ -220,6 +220,13 @@ def main():
     malformed["spec"]["containers"][0]["securityContext"] = {"readOnlyRootFilesystem": "yes"}
     write("pod_malformed.json", request("Pod", "CREATE", malformed))
 
+    many = pod("agent-fleet", pod_spec(
+        [container(f"worker-{i}", volumeMounts=[{"name": f"cache-{i}", "mountPath": f"/cache/{i}"}]) for i in range(50)],
+        initContainers=[container(f"init-{i}") for i in range(10)],
+        volumes=[{"name": f"cache-{i}", "emptyDir": {}} for i in range(50)],
+    ), {"agent.framework": "node"})
+    write("pod_60_containers.json", request("Pod", "CREATE", many))
+
     # --- Frameworks and writable paths ---------------------------------------------------------
     for fw in ["python", "python-openllmetry", "node", "java", "go"]:
         write(f"pod_framework_{fw.replace('-', '_')}.json",
