@@ -1,32 +1,67 @@
 //! The waPC `validate` payload: the admission request and the settings, read once.
 
+use std::collections::BTreeSet;
+
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 #[derive(Deserialize)]
-pub struct Payload {
-    pub request: AdmissionRequest,
-    #[serde(default)]
-    pub settings: Value,
+pub struct Payload<'a> {
+    pub request: AdmissionRequest<'a>,
+    /// Kept as text: the parsed settings are cached by it (see `settings::cached`).
+    #[serde(borrow, default)]
+    pub settings: Option<&'a RawValue>,
 }
 
-/// The fields of Kubernetes' AdmissionRequest the policy uses; the object stays raw JSON so
-/// that mutation keeps every field it does not know.
+/// The fields of Kubernetes' AdmissionRequest the policy uses. The object stays raw JSON so
+/// that mutation keeps every field it does not know; the old object stays unparsed text until
+/// (unless) it is needed.
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-pub struct AdmissionRequest {
-    pub uid: String,
+pub struct AdmissionRequest<'a> {
     pub kind: GroupVersionKind,
     pub sub_resource: String,
     pub operation: String,
     pub object: Value,
-    pub old_object: Value,
+    #[serde(borrow)]
+    pub old_object: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct GroupVersionKind {
     pub group: String,
-    pub version: String,
     pub kind: String,
+}
+
+#[derive(Deserialize)]
+struct OldPod {
+    spec: Option<OldSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OldSpec {
+    ephemeral_containers: Option<Vec<Named>>,
+}
+
+#[derive(Deserialize)]
+struct Named {
+    name: Option<String>,
+}
+
+impl AdmissionRequest<'_> {
+    /// Names of the ephemeral containers the pod already had (read from the old object only
+    /// for the `ephemeralcontainers` subresource).
+    pub fn old_ephemeral_names(&self) -> BTreeSet<String> {
+        self.old_object
+            .and_then(|raw| serde_json::from_str::<OldPod>(raw.get()).ok())
+            .and_then(|pod| pod.spec)
+            .and_then(|spec| spec.ephemeral_containers)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| c.name)
+            .collect()
+    }
 }

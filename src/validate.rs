@@ -8,7 +8,7 @@ use crate::pod_spec::{Scope, check_template};
 use crate::report::Report;
 use crate::request::Payload;
 use crate::response::{self, Outcome};
-use crate::settings::{Mode, parse_settings};
+use crate::settings::{Mode, cached};
 use crate::workload::{self, POD_LOCATION, Plan};
 
 pub fn validate(payload: &[u8]) -> wapc_guest::CallResult {
@@ -33,7 +33,7 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
         Ok(p) => p,
         Err(e) => return reject(format!("the admission request could not be read: {e}")),
     };
-    let settings = match parse_settings(&payload.settings) {
+    let settings = match cached(payload.settings.map_or("", |raw| raw.get())) {
         Ok(s) => s,
         Err(e) => return reject(format!("the policy settings are not valid: {e}")),
     };

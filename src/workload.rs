@@ -1,13 +1,10 @@
 //! Which requests the policy looks at, and where their pod spec is: Pods, the
 //! `pods/ephemeralcontainers` subresource, and the pod templates of workload controllers.
 
-use std::collections::BTreeSet;
-
 use k8s_openapi::Resource;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Pod, ReplicationController};
-use serde_json::Value;
 
 use crate::pod_spec::{Location, Scope};
 use crate::request::AdmissionRequest;
@@ -42,14 +39,14 @@ fn is<R: Resource>(group: &str, kind: &str) -> bool {
     R::GROUP == group && R::KIND == kind
 }
 
-pub fn plan(req: &AdmissionRequest) -> Plan {
+pub fn plan(req: &AdmissionRequest<'_>) -> Plan {
     let (group, kind) = (req.kind.group.as_str(), req.kind.kind.as_str());
     let operation = req.operation.as_str();
     if is::<Pod>(group, kind) {
         return match (operation, req.sub_resource.as_str()) {
             ("CREATE", "") => Plan::Pod(Scope::Whole),
             ("UPDATE", "ephemeralcontainers") => {
-                Plan::Pod(Scope::NewEphemeral(ephemeral_names(&req.old_object)))
+                Plan::Pod(Scope::NewEphemeral(req.old_ephemeral_names()))
             }
             _ => Plan::Pass,
         };
@@ -70,18 +67,4 @@ pub fn plan(req: &AdmissionRequest) -> Plan {
     } else {
         Plan::Pass
     }
-}
-
-/// Names of the ephemeral containers a pod already had.
-fn ephemeral_names(old_pod: &Value) -> BTreeSet<String> {
-    old_pod
-        .pointer("/spec/ephemeralContainers")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|c| c.get("name").and_then(Value::as_str))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }

@@ -166,3 +166,25 @@ fn evaluation_with_invalid_settings_is_rejected_not_crashed() {
         _ => panic!("expected a rejection"),
     }
 }
+
+#[test]
+fn cached_settings_follow_the_text() {
+    use agent_hardening_policy::settings::cached;
+    assert_eq!(
+        cached(r#"{"mode":"validate"}"#).unwrap().mode,
+        Mode::Validate
+    );
+    assert_eq!(cached("{}").unwrap().mode, Mode::Mutate);
+    assert_eq!(
+        cached(r#"{"mode":"validate"}"#).unwrap().mode,
+        Mode::Validate
+    );
+    assert_eq!(cached("").unwrap().mode, Mode::Mutate);
+    assert_eq!(cached("null").unwrap().mode, Mode::Mutate);
+    assert!(
+        cached(r#"{"mode":"x"}"#)
+            .unwrap_err()
+            .contains("mode: found")
+    );
+    assert!(cached("{nope").unwrap_err().contains("not valid JSON"));
+}

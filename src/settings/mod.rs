@@ -4,7 +4,9 @@
 mod labels;
 pub mod parse;
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 
@@ -188,6 +190,33 @@ fn ids_text(first: i64, second: Option<i64>, ranges: &[IdRange]) -> String {
     }
     parts.extend(ranges.iter().map(|r| format!("{}-{}", r.min, r.max)));
     parts.join(" or ")
+}
+
+thread_local! {
+    /// The last settings seen, by their JSON text: a policy instance gets the same settings
+    /// with every request, so they are parsed and checked once, not per evaluation.
+    static CACHE: RefCell<Option<(String, Rc<Settings>)>> = const { RefCell::new(None) };
+}
+
+/// The settings written as `text` (JSON; empty or `null` for the defaults), parsed once.
+pub fn cached(text: &str) -> Result<Rc<Settings>, String> {
+    let hit = CACHE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(cached, _)| cached == text)
+            .map(|(_, s)| Rc::clone(s))
+    });
+    if let Some(settings) = hit {
+        return Ok(settings);
+    }
+    let raw: serde_json::Value = if text.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(text).map_err(|e| format!("settings are not valid JSON: {e}"))?
+    };
+    let settings = Rc::new(parse_settings(&raw)?);
+    CACHE.with(|c| *c.borrow_mut() = Some((text.to_string(), Rc::clone(&settings))));
+    Ok(settings)
 }
 
 /// waPC `validate_settings`: every problem in one message.
