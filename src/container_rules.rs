@@ -4,7 +4,9 @@
 use serde_json::{Map, Value, json};
 
 use crate::capabilities::normalise;
-use crate::fields::{Child, Ctx, array, is_false, is_true, present};
+use crate::field_path::FieldPath;
+use crate::fields::{Child, Ctx, Field, Missing, array, is_false, is_true, present};
+use crate::report::Added;
 use crate::security_context::{self, At, Level};
 use crate::settings::ImageUserCheck;
 
@@ -25,7 +27,7 @@ pub fn target_name(list: &str, container: &Map<String, Value>) -> String {
 }
 
 /// Checks (and in mutate mode hardens) the container at `path`.
-pub fn check_container(ctx: &mut Ctx<'_>, container: &mut Value, path: &str, list: &str) {
+pub fn check_container(ctx: &mut Ctx<'_>, container: &mut Value, path: &FieldPath<'_>, list: &str) {
     let Some(container) = container.as_object_mut() else {
         let found = container.clone();
         ctx.violation(path, &found, "a container object");
@@ -36,44 +38,33 @@ pub fn check_container(ctx: &mut Ctx<'_>, container: &mut Value, path: &str, lis
         && let Some(image) = container.get("image").and_then(Value::as_str)
     {
         ctx.images
-            .push((format!("{path}.image"), image.to_string()));
+            .push((path.key("image").to_string(), image.to_string()));
     }
     host_ports(ctx, container, path);
     probe_hosts(ctx, container, path);
 
-    let sc_path = format!("{path}.securityContext");
+    let sc_path = path.key("securityContext");
     let mut sc = ctx.child(container, "securityContext", &sc_path);
     let at = At {
         path: &sc_path,
-        rel: "securityContext",
         target: &target,
     };
-    let (p, r, t) = (at.path, at.rel, at.target);
-    let fill_true = Some(json!(true));
-    let fill_false = Some(json!(false));
-    ctx.ensure(
-        &mut sc,
-        p,
-        r,
-        "readOnlyRootFilesystem",
-        fill_true,
-        is_true,
-        || "true".into(),
-        t,
-    );
-    ctx.ensure(
-        &mut sc,
-        p,
-        r,
-        "allowPrivilegeEscalation",
-        fill_false,
-        is_false,
-        || "false".into(),
-        t,
-    );
-    ctx.check_optional(&sc, p, "privileged", is_false, || "false or unset".into());
+    let field = |key, fill| Field {
+        path: &sc_path,
+        rel: "securityContext",
+        key,
+        fill: Some(fill),
+        target: &target,
+    };
+    let read_only = field("readOnlyRootFilesystem", json!(true));
+    ctx.ensure(&mut sc, read_only, is_true, || "true".into());
+    let escalation = field("allowPrivilegeEscalation", json!(false));
+    ctx.ensure(&mut sc, escalation, is_false, || "false".into());
+    ctx.check_optional(&sc, &sc_path, "privileged", is_false, || {
+        "false or unset".into()
+    });
     let default_proc = |v: &Value| v.as_str() == Some("Default");
-    ctx.check_optional(&sc, p, "procMount", default_proc, || {
+    ctx.check_optional(&sc, &sc_path, "procMount", default_proc, || {
         "Default or unset".into()
     });
     capabilities(ctx, &mut sc, &at);
@@ -82,66 +73,65 @@ pub fn check_container(ctx: &mut Ctx<'_>, container: &mut Value, path: &str, lis
 
 /// capabilities.drop must hold `ALL`; capabilities.add only the allowed ones.
 fn capabilities(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
-    let path = format!("{}.capabilities", at.path);
+    let path = at.path.key("capabilities");
     let create = ctx.adds();
     let mut caps = ctx.sub(sc, "capabilities", &path, create);
     drop_all(ctx, &mut caps, &path, at.target);
     if let Child::Object(map) = &caps
         && let Some(added) = array(ctx, map, "add", &path)
     {
+        let add_path = path.key("add");
         for (i, name) in added.iter().enumerate() {
-            check_added(ctx, name, &format!("{path}.add[{i}]"));
+            check_added(ctx, name, &add_path.index(i));
         }
     }
 }
 
-fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_>, path: &str, target: &str) {
-    let has_all = |v: &Value| {
-        v.as_array()
-            .is_some_and(|items| items.iter().any(|c| c.as_str() == Some("ALL")))
+fn has_all(v: &Value) -> bool {
+    v.as_array()
+        .is_some_and(|items| items.iter().any(|c| c.as_str() == Some("ALL")))
+}
+
+fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_>, path: &FieldPath<'_>, target: &str) {
+    let allowed = || "a list containing ALL".to_string();
+    let field = |fill| Field {
+        path,
+        rel: "securityContext.capabilities",
+        key: "drop",
+        fill,
+        target,
     };
     let map = match caps {
         Child::Object(map) => map,
         Child::Malformed => return,
-        Child::Missing => {
-            let allowed = || "a list containing ALL".to_string();
-            let rel = "securityContext.capabilities";
-            return ctx.ensure(caps, path, rel, "drop", None, has_all, allowed, target);
-        }
+        Child::Missing => return ctx.ensure(caps, field(None), has_all, allowed),
     };
     match present(map.get("drop")) {
         None => {
             let mut caps = Child::Object(map);
-            ctx.ensure(
-                &mut caps,
-                path,
-                "securityContext.capabilities",
-                "drop",
-                Some(json!(["ALL"])),
-                has_all,
-                || "a list containing ALL".into(),
-                target,
-            );
+            ctx.ensure(&mut caps, field(Some(json!(["ALL"]))), has_all, allowed);
         }
         Some(v) if has_all(v) => {}
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => match ctx.missing {
             // The user's own drops stay; ALL is appended (Pod Security compares it exactly,
             // so `all` or `CAP_ALL` alone do not count).
-            if ctx.adds() {
+            Missing::Add => {
                 if let Some(Value::Array(items)) = map.get_mut("drop") {
                     items.push(json!("ALL"));
                 }
-                ctx.report
-                    .change("securityContext.capabilities.drop: ALL".to_string(), target);
-            } else if ctx.missing == crate::fields::Missing::Report {
-                let found = Value::Array(items.clone());
-                ctx.violation(format!("{path}.drop"), &found, "a list containing ALL");
+                let added = Added::Text("securityContext.capabilities.drop: ALL".into());
+                ctx.report.change(added, target);
             }
-        }
+            Missing::Report => {
+                let found = Value::Array(items.clone());
+                ctx.violation(path.key("drop"), &found, allowed());
+            }
+            Missing::Ignore => {}
+        },
         Some(other) => {
             let other = other.clone();
             ctx.violation(
-                format!("{path}.drop"),
+                path.key("drop"),
                 &other,
                 "a list of capability names containing ALL",
             );
@@ -149,7 +139,7 @@ fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_>, path: &str, target: &str) {
     }
 }
 
-fn check_added(ctx: &mut Ctx<'_>, name: &Value, path: &str) {
+fn check_added(ctx: &mut Ctx<'_>, name: &Value, path: &FieldPath<'_>) {
     let allowed = &ctx.settings.allowed_capabilities;
     let allowed_text = || {
         if allowed.is_empty() {
@@ -173,19 +163,16 @@ fn check_added(ctx: &mut Ctx<'_>, name: &Value, path: &str) {
 }
 
 /// hostPort must be unset or 0.
-fn host_ports(ctx: &mut Ctx<'_>, container: &Map<String, Value>, path: &str) {
+fn host_ports(ctx: &mut Ctx<'_>, container: &Map<String, Value>, path: &FieldPath<'_>) {
     let Some(ports) = array(ctx, container, "ports", path) else {
         return;
     };
+    let ports_path = path.key("ports");
     for (i, port) in ports.iter().enumerate() {
         if let Some(host_port) = present(port.get("hostPort"))
             && host_port.as_i64() != Some(0)
         {
-            ctx.violation(
-                format!("{path}.ports[{i}].hostPort"),
-                host_port,
-                "0 or unset",
-            );
+            ctx.violation(ports_path.index(i).key("hostPort"), host_port, "0 or unset");
         }
     }
 }
@@ -195,27 +182,30 @@ const HANDLERS: [&str; 2] = ["postStart", "preStop"];
 const HOST_ACTIONS: [&str; 2] = ["httpGet", "tcpSocket"];
 
 /// Probes and lifecycle handlers may not aim at another host.
-fn probe_hosts(ctx: &mut Ctx<'_>, container: &Map<String, Value>, path: &str) {
-    let lifecycle = present(container.get("lifecycle"));
-    let probes = PROBES
-        .iter()
-        .map(|p| (format!("{path}.{p}"), present(container.get(*p))));
-    let handlers = HANDLERS.iter().map(|h| {
-        let handler = lifecycle.and_then(|l| present(l.get(*h)));
-        (format!("{path}.lifecycle.{h}"), handler)
-    });
-    for (at, handler) in probes.chain(handlers) {
-        let Some(handler) = handler else { continue };
-        for action in HOST_ACTIONS {
-            if let Some(host) = handler.get(action).and_then(|a| present(a.get("host")))
-                && host.as_str() != Some("")
-            {
-                ctx.violation(
-                    format!("{at}.{action}.host"),
-                    host,
-                    "unset (the pod's own IP)",
-                );
-            }
+fn probe_hosts(ctx: &mut Ctx<'_>, container: &Map<String, Value>, path: &FieldPath<'_>) {
+    for probe in PROBES {
+        if let Some(handler) = present(container.get(probe)) {
+            handler_host(ctx, handler, &path.key(probe));
+        }
+    }
+    let Some(lifecycle) = present(container.get("lifecycle")) else {
+        return;
+    };
+    let lifecycle_path = path.key("lifecycle");
+    for name in HANDLERS {
+        if let Some(handler) = present(lifecycle.get(name)) {
+            handler_host(ctx, handler, &lifecycle_path.key(name));
+        }
+    }
+}
+
+fn handler_host(ctx: &mut Ctx<'_>, handler: &Value, path: &FieldPath<'_>) {
+    for action in HOST_ACTIONS {
+        if let Some(host) = handler.get(action).and_then(|a| present(a.get("host")))
+            && host.as_str() != Some("")
+        {
+            let at = path.key(action);
+            ctx.violation(at.key("host"), host, "unset (the pod's own IP)");
         }
     }
 }

@@ -1,26 +1,36 @@
-//! Every emptyDir — injected or the user's, `medium: Memory` included — carries a sizeLimit no
-//! larger than `maxEmptyDirSizeLimit`; kubelet evicts a pod that writes past it.
+//! Every emptyDir — injected or the user's, `medium: Memory` included — carries a sizeLimit
+//! above zero and no larger than `maxEmptyDirSizeLimit`; kubelet evicts a pod that writes past
+//! it (and reads a zero limit as none).
 
 use serde_json::{Map, Value, json};
 
+use crate::field_path::FieldPath;
 use crate::fields::{Ctx, Missing, present};
+use crate::report::Added;
 use crate::settings::parse::quantity_value;
 
 /// Checks, and in mutate mode completes, the sizeLimit of every emptyDir in `volumes`.
-pub fn check(ctx: &mut Ctx<'_>, volumes: &mut [Value], spec_path: &str) {
+pub fn check(ctx: &mut Ctx<'_>, volumes: &mut [Value], spec_path: &FieldPath<'_>) {
+    let list = spec_path.key("volumes");
     for (i, volume) in volumes.iter_mut().enumerate() {
         let Some(volume) = volume.as_object_mut() else {
             continue; // reported by the volume-type rule
         };
-        let name = volume
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("(unnamed)")
-            .to_string();
-        let path = format!("{spec_path}.volumes[{i}].emptyDir");
-        match volume.get_mut("emptyDir") {
+        let (mut name, mut empty_dir) = (None, None);
+        for (key, value) in volume.iter_mut() {
+            match key.as_str() {
+                "name" => name = value.as_str(),
+                "emptyDir" => empty_dir = Some(value),
+                _ => {}
+            }
+        }
+        let item = list.index(i);
+        let path = item.key("emptyDir");
+        match empty_dir {
             None | Some(Value::Null) => {}
-            Some(Value::Object(empty_dir)) => size_limit(ctx, empty_dir, &path, &name),
+            Some(Value::Object(empty_dir)) => {
+                size_limit(ctx, empty_dir, &path, name.unwrap_or("(unnamed)"))
+            }
             Some(other) => {
                 let other = other.clone();
                 ctx.violation(path, &other, "an emptyDir object");
@@ -29,7 +39,12 @@ pub fn check(ctx: &mut Ctx<'_>, volumes: &mut [Value], spec_path: &str) {
     }
 }
 
-fn size_limit(ctx: &mut Ctx<'_>, empty_dir: &mut Map<String, Value>, path: &str, name: &str) {
+fn size_limit(
+    ctx: &mut Ctx<'_>,
+    empty_dir: &mut Map<String, Value>,
+    path: &FieldPath<'_>,
+    name: &str,
+) {
     let s = ctx.settings;
     let max = &s.max_empty_dir_size_limit;
     let allowed = || format!("a sizeLimit above 0 and at most {max} (maxEmptyDirSizeLimit)");
@@ -38,12 +53,10 @@ fn size_limit(ctx: &mut Ctx<'_>, empty_dir: &mut Map<String, Value>, path: &str,
             Missing::Add => {
                 let default = s.default_empty_dir_size_limit.as_str();
                 empty_dir.insert("sizeLimit".to_string(), json!(default));
-                ctx.report.change(
-                    format!("emptyDir.sizeLimit: {default}"),
-                    &format!("volume {name}"),
-                );
+                let added = Added::Text(format!("emptyDir.sizeLimit: {default}"));
+                ctx.report.change(added, &format!("volume {name}"));
             }
-            Missing::Report => ctx.missing_violation(format!("{path}.sizeLimit"), allowed()),
+            Missing::Report => ctx.missing_violation(path.key("sizeLimit"), allowed()),
             Missing::Ignore => {}
         },
         Some(value) => match quantity_value(value) {
@@ -51,15 +64,12 @@ fn size_limit(ctx: &mut Ctx<'_>, empty_dir: &mut Map<String, Value>, path: &str,
             Ok(size) if size <= *max && !size.is_zero() => {}
             Ok(_) => {
                 let value = value.clone();
-                ctx.violation(format!("{path}.sizeLimit"), &value, allowed());
+                ctx.violation(path.key("sizeLimit"), &value, allowed());
             }
             Err(why) => {
                 let value = value.clone();
-                ctx.violation(
-                    format!("{path}.sizeLimit"),
-                    &value,
-                    format!("{} ({why})", allowed()),
-                );
+                let allowed = format!("{} ({why})", allowed());
+                ctx.violation(path.key("sizeLimit"), &value, allowed);
             }
         },
     }

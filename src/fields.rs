@@ -3,9 +3,12 @@
 //! record a violation when an explicit value is not allowed. Edits happen in place on the
 //! request's JSON, so fields the policy does not know survive untouched.
 
+use std::fmt::Display;
+
 use serde_json::{Map, Value};
 
-use crate::report::Report;
+use crate::field_path::FieldPath;
+use crate::report::{Added, Report};
 use crate::settings::Settings;
 
 /// What to do with a hardened field that is missing.
@@ -28,17 +31,6 @@ pub struct Ctx<'a> {
     pub images: Vec<(String, String)>,
 }
 
-impl<'a> Ctx<'a> {
-    pub fn new(settings: &'a Settings, missing: Missing) -> Self {
-        Ctx {
-            settings,
-            missing,
-            report: Report::default(),
-            images: Vec::new(),
-        }
-    }
-}
-
 /// A child object of the JSON being walked.
 pub enum Child<'a> {
     /// Absent (or null) and not created: only reporting is possible.
@@ -57,6 +49,20 @@ impl Child<'_> {
     }
 }
 
+/// A hardened field: where it is, how warnings name it, and the value filled in when it is
+/// missing (`None`: nothing can be filled in, so missing is a violation in every mode but
+/// template checking).
+pub struct Field<'p> {
+    pub path: &'p FieldPath<'p>,
+    /// Short name of the object in warnings (`securityContext`), relative to the pod spec
+    /// or the container.
+    pub rel: &'static str,
+    pub key: &'static str,
+    pub fill: Option<Value>,
+    /// `pod` or the container's name, for warnings.
+    pub target: &'p str,
+}
+
 /// `None` for an absent field and for an explicit `null`, which the API server treats alike.
 pub fn present(value: Option<&Value>) -> Option<&Value> {
     value.filter(|v| !v.is_null())
@@ -73,30 +79,40 @@ pub fn shown(value: &Value) -> String {
     }
 }
 
-impl Ctx<'_> {
-    pub fn violation(
-        &mut self,
-        path: impl Into<String>,
-        found: &Value,
-        allowed: impl Into<String>,
-    ) {
-        self.report
-            .violation(path.into(), shown(found), allowed.into());
+impl<'a> Ctx<'a> {
+    pub fn new(settings: &'a Settings, missing: Missing) -> Self {
+        Ctx {
+            settings,
+            missing,
+            report: Report::default(),
+            images: Vec::new(),
+        }
     }
 
-    pub fn missing_violation(&mut self, path: impl Into<String>, allowed: impl Into<String>) {
-        self.report
-            .violation(path.into(), "nothing (unset)".to_string(), allowed.into());
+    pub fn adds(&self) -> bool {
+        self.missing == Missing::Add
     }
 
-    /// The object at `parent[key]`, created empty when missing and the mode adds fields.
+    pub fn violation(&mut self, path: impl Display, found: &Value, allowed: impl Into<String>) {
+        self.report
+            .violation(path.to_string(), shown(found), allowed.into());
+    }
+
+    pub fn missing_violation(&mut self, path: impl Display, allowed: impl Into<String>) {
+        self.report
+            .violation(path.to_string(), "nothing (unset)".into(), allowed.into());
+    }
+
+    /// The object at `parent[key]` (whose path is `path`), created empty when missing and the
+    /// mode adds fields.
     pub fn child<'m>(
         &mut self,
         parent: &'m mut Map<String, Value>,
         key: &str,
-        path: &str,
+        path: &FieldPath<'_>,
     ) -> Child<'m> {
-        self.child_if(parent, key, path, self.missing == Missing::Add)
+        let create = self.adds();
+        self.child_if(parent, key, path, create)
     }
 
     /// Like `child`, but creates the object only when `create` is true.
@@ -104,7 +120,7 @@ impl Ctx<'_> {
         &mut self,
         parent: &'m mut Map<String, Value>,
         key: &str,
-        path: &str,
+        path: &FieldPath<'_>,
         create: bool,
     ) -> Child<'m> {
         match parent.get(key) {
@@ -125,41 +141,54 @@ impl Ctx<'_> {
         }
     }
 
-    /// The hardened field `obj[key]`: accepted as it is when `ok` says so, filled with `fill`
-    /// when missing (mutate), reported when missing (validate), a violation when explicit and
-    /// not `ok`. `fill: None` means nothing can be filled in, so missing is a violation in
-    /// both modes. `rel` names the object for warnings (`securityContext`), `target` the
-    /// container or `pod`.
-    #[allow(clippy::too_many_arguments)]
+    /// The object `key` inside `parent`, which may itself be missing or malformed.
+    pub fn sub<'m>(
+        &mut self,
+        parent: &'m mut Child<'_>,
+        key: &str,
+        path: &FieldPath<'_>,
+        create: bool,
+    ) -> Child<'m> {
+        match parent {
+            Child::Missing => Child::Missing,
+            Child::Malformed => Child::Malformed,
+            Child::Object(map) => self.child_if(map, key, path, create),
+        }
+    }
+
+    /// The hardened `field` of `obj`: accepted as it is when `ok` says so, filled in when
+    /// missing (mutate), reported when missing (validate), a violation when explicit and not
+    /// `ok`.
     pub fn ensure(
         &mut self,
         obj: &mut Child<'_>,
-        path: &str,
-        rel: &str,
-        key: &str,
-        fill: Option<Value>,
+        field: Field<'_>,
         ok: impl Fn(&Value) -> bool,
         allowed: impl FnOnce() -> String,
-        target: &str,
     ) {
         let map = match obj {
             Child::Malformed => return,
             Child::Missing => None,
             Child::Object(map) => Some(&mut **map),
         };
-        match map.as_ref().and_then(|m| present(m.get(key))) {
+        match map.as_ref().and_then(|m| present(m.get(field.key))) {
             Some(value) if ok(value) => {}
             Some(value) => {
                 let value = value.clone();
-                self.violation(format!("{path}.{key}"), &value, allowed());
+                self.violation(field.path.key(field.key), &value, allowed());
             }
-            None => match (self.missing, fill, map) {
+            None => match (self.missing, field.fill, map) {
                 (Missing::Ignore, _, _) => {}
                 (Missing::Add, Some(fill), Some(map)) => {
-                    self.report.change(format!("{rel}.{key}: {fill}"), target);
-                    map.insert(key.to_string(), fill);
+                    let added = Added::Field {
+                        rel: field.rel,
+                        key: field.key,
+                        value: fill.clone(),
+                    };
+                    self.report.change(added, field.target);
+                    map.insert(field.key.to_string(), fill);
                 }
-                _ => self.missing_violation(format!("{path}.{key}"), allowed()),
+                _ => self.missing_violation(field.path.key(field.key), allowed()),
             },
         }
     }
@@ -168,7 +197,7 @@ impl Ctx<'_> {
     pub fn check_optional(
         &mut self,
         obj: &Child<'_>,
-        path: &str,
+        path: &FieldPath<'_>,
         key: &str,
         ok: impl Fn(&Value) -> bool,
         allowed: impl FnOnce() -> String,
@@ -177,24 +206,24 @@ impl Ctx<'_> {
             && !ok(value)
         {
             let value = value.clone();
-            self.violation(format!("{path}.{key}"), &value, allowed());
+            self.violation(path.key(key), &value, allowed());
         }
     }
 }
 
-/// The array at `parent[key]` (absent or null: empty); a non-array is reported.
+/// The array at `parent[key]` (absent or null: none); a non-array is reported.
 pub fn array_mut<'m>(
     ctx: &mut Ctx<'_>,
     parent: &'m mut Map<String, Value>,
     key: &str,
-    path: &str,
+    path: &FieldPath<'_>,
 ) -> Option<&'m mut Vec<Value>> {
     match parent.get_mut(key) {
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => Some(items),
         Some(other) => {
             let other = other.clone();
-            ctx.violation(format!("{path}.{key}"), &other, "a list");
+            ctx.violation(path.key(key), &other, "a list");
             None
         }
     }
@@ -205,13 +234,13 @@ pub fn array<'m>(
     ctx: &mut Ctx<'_>,
     parent: &'m Map<String, Value>,
     key: &str,
-    path: &str,
+    path: &FieldPath<'_>,
 ) -> Option<&'m Vec<Value>> {
     match parent.get(key) {
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => Some(items),
         Some(other) => {
-            ctx.violation(format!("{path}.{key}"), other, "a list");
+            ctx.violation(path.key(key), other, "a list");
             None
         }
     }
@@ -231,26 +260,5 @@ pub fn is_unset_or_empty(v: Option<&Value>) -> bool {
         None | Some(Value::Null) => true,
         Some(Value::String(s)) => s.is_empty(),
         _ => false,
-    }
-}
-
-impl Ctx<'_> {
-    /// The object `key` inside `parent`, which may itself be missing or malformed.
-    pub fn sub<'m>(
-        &mut self,
-        parent: &'m mut Child<'_>,
-        key: &str,
-        path: &str,
-        create: bool,
-    ) -> Child<'m> {
-        match parent {
-            Child::Missing => Child::Missing,
-            Child::Malformed => Child::Malformed,
-            Child::Object(map) => self.child_if(map, key, path, create),
-        }
-    }
-
-    pub fn adds(&self) -> bool {
-        self.missing == Missing::Add
     }
 }

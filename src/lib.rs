@@ -17,6 +17,7 @@
 pub mod capabilities;
 pub mod container_rules;
 pub mod empty_dir_limits;
+pub mod field_path;
 pub mod fields;
 pub mod image_user;
 pub mod paths;

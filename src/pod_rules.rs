@@ -3,7 +3,9 @@
 
 use serde_json::{Map, Value};
 
+use crate::field_path::FieldPath;
 use crate::fields::{Ctx, is_false, present};
+use crate::report::POD;
 use crate::security_context::{self, At, Level};
 
 /// Sysctls Pod Security "baseline" calls safe (Kubernetes 1.32+).
@@ -26,53 +28,48 @@ const HOST_NAMESPACES: [&str; 3] = ["hostNetwork", "hostPID", "hostIPC"];
 const APPARMOR_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
 
 /// Checks (and in mutate mode hardens) the pod-level fields of the pod spec at `path`.
-pub fn check_pod(ctx: &mut Ctx<'_>, spec: &mut Map<String, Value>, path: &str) {
+pub fn check_pod(ctx: &mut Ctx<'_>, spec: &mut Map<String, Value>, path: &FieldPath<'_>) {
     for key in HOST_NAMESPACES {
         if let Some(v) = present(spec.get(key))
             && !is_false(v)
         {
             let v = v.clone();
-            ctx.violation(format!("{path}.{key}"), &v, "false or unset");
+            ctx.violation(path.key(key), &v, "false or unset");
         }
     }
-    let sc_path = format!("{path}.securityContext");
+    let sc_path = path.key("securityContext");
     let mut sc = ctx.child(spec, "securityContext", &sc_path);
     let at = At {
         path: &sc_path,
-        rel: "securityContext",
-        target: crate::report::POD,
+        target: POD,
     };
     security_context::check_all(ctx, &mut sc, &at, Level::Pod);
     if let Some(sysctls) = sc.get("sysctls") {
-        let sysctls = sysctls.clone();
-        check_sysctls(ctx, &sysctls, &sc_path);
+        check_sysctls(ctx, sysctls, &sc_path.key("sysctls"));
     }
 }
 
-fn check_sysctls(ctx: &mut Ctx<'_>, sysctls: &Value, path: &str) {
+fn check_sysctls(ctx: &mut Ctx<'_>, sysctls: &Value, path: &FieldPath<'_>) {
     let Some(items) = sysctls.as_array() else {
-        return ctx.violation(format!("{path}.sysctls"), sysctls, "a list");
+        return ctx.violation(path, sysctls, "a list");
     };
     for (i, item) in items.iter().enumerate() {
         let name = item.get("name").unwrap_or(&Value::Null);
         if !name.as_str().is_some_and(|n| SAFE_SYSCTLS.contains(&n)) {
             let allowed = format!("one of the safe sysctls: {}", SAFE_SYSCTLS.join(", "));
-            ctx.violation(format!("{path}.sysctls[{i}].name"), name, allowed);
+            ctx.violation(path.index(i).key("name"), name, allowed);
         }
     }
 }
 
 /// The deprecated per-container AppArmor annotations may not ask for `unconfined`.
-pub fn check_annotations(ctx: &mut Ctx<'_>, metadata: Option<&Value>, meta_path: &str) {
+pub fn check_annotations(ctx: &mut Ctx<'_>, metadata: Option<&Value>, meta_path: &FieldPath<'_>) {
     let Some(annotations) = metadata.and_then(|m| present(m.get("annotations"))) else {
         return;
     };
+    let path = meta_path.key("annotations");
     let Some(annotations) = annotations.as_object() else {
-        return ctx.violation(
-            format!("{meta_path}.annotations"),
-            annotations,
-            "a map of strings",
-        );
+        return ctx.violation(path, annotations, "a map of strings");
     };
     for (key, value) in annotations {
         if !key.starts_with(APPARMOR_ANNOTATION) {
@@ -83,7 +80,7 @@ pub fn check_annotations(ctx: &mut Ctx<'_>, metadata: Option<&Value>, meta_path:
             .is_some_and(|v| v == "runtime/default" || v.starts_with("localhost/"));
         if !ok {
             ctx.violation(
-                format!("{meta_path}.annotations[{key}]"),
+                path.map_key(key),
                 value,
                 "runtime/default or localhost/<profile>",
             );

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use crate::container_rules::{CONTAINER_LISTS, check_container};
+use crate::field_path::FieldPath;
 use crate::fields::{Ctx, array_mut};
 use crate::{pod_rules, volumes, writable_paths};
 
@@ -41,18 +42,19 @@ pub fn check_template(
             _ => {}
         }
     }
+    let spec_path = FieldPath::root(at.spec_path);
     let Some(spec) = spec.and_then(Value::as_object_mut) else {
         let found = template.get("spec").cloned().unwrap_or(Value::Null);
-        return ctx.violation(at.spec_path, &found, "a pod spec object");
+        return ctx.violation(spec_path, &found, "a pod spec object");
     };
     match scope {
         Scope::Whole => {
-            pod_rules::check_pod(ctx, spec, at.spec_path);
-            pod_rules::check_annotations(ctx, metadata, at.metadata_path);
+            pod_rules::check_pod(ctx, spec, &spec_path);
+            pod_rules::check_annotations(ctx, metadata, &FieldPath::root(at.metadata_path));
             for list in CONTAINER_LISTS {
-                check_list(ctx, spec, at.spec_path, list, |_| true);
+                check_list(ctx, spec, &spec_path, list, |_| true);
             }
-            volumes::check_volume_types(ctx, spec, at.spec_path);
+            volumes::check_volume_types(ctx, spec, &spec_path);
             writable_paths::check(ctx, spec, metadata, at);
         }
         Scope::NewEphemeral(old_names) => {
@@ -60,7 +62,7 @@ pub fn check_template(
                 let name = c.get("name").and_then(Value::as_str).unwrap_or("");
                 !old_names.contains(name)
             };
-            check_list(ctx, spec, at.spec_path, "ephemeralContainers", is_new);
+            check_list(ctx, spec, &spec_path, "ephemeralContainers", is_new);
         }
     }
 }
@@ -68,16 +70,17 @@ pub fn check_template(
 fn check_list(
     ctx: &mut Ctx<'_>,
     spec: &mut Map<String, Value>,
-    spec_path: &str,
+    spec_path: &FieldPath<'_>,
     list: &str,
     wanted: impl Fn(&Value) -> bool,
 ) {
     let Some(containers) = array_mut(ctx, spec, list, spec_path) else {
         return;
     };
+    let list_path = spec_path.key(list);
     for (i, container) in containers.iter_mut().enumerate() {
         if wanted(container) {
-            check_container(ctx, container, &format!("{spec_path}.{list}[{i}]"), list);
+            check_container(ctx, container, &list_path.index(i), list);
         }
     }
 }

@@ -1,7 +1,9 @@
 //! What an evaluation found and changed, and how it is told to people: rejection messages and
 //! admission warnings. Rules record here; they never format responses themselves.
 
-use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::Value;
 
 /// The target name of pod-level changes.
 pub const POD: &str = "pod";
@@ -15,20 +17,55 @@ const MAX_TARGETS: usize = 5;
 pub struct Violation {
     /// Dotted field path from the object root, e.g. `spec.containers[0].securityContext`.
     pub path: String,
-    /// The value found, as JSON, or `nothing` when the field is missing.
+    /// The value found, as JSON, or `nothing (unset)` when the field is missing.
     pub found: String,
     /// What would be accepted.
     pub allowed: String,
 }
 
+/// Something the policy added, kept structured until a warning is written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Added {
+    /// A field (`securityContext.readOnlyRootFilesystem`) and the value it got.
+    Field {
+        rel: &'static str,
+        key: &'static str,
+        value: Value,
+    },
+    /// Anything else, already described.
+    Text(String),
+}
+
+impl Added {
+    /// Two additions are the same kind of change when they set the same field.
+    fn same_kind(&self, other: &Added) -> bool {
+        match (self, other) {
+            (Added::Field { rel, key, .. }, Added::Field { rel: r, key: k, .. }) => {
+                rel == r && key == k
+            }
+            (Added::Text(a), Added::Text(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Added {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Added::Field { rel, key, value } => write!(f, "{rel}.{key}: {value}"),
+            Added::Text(text) => f.write_str(text),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Report {
     pub violations: Vec<Violation>,
-    /// What was added to containers (`securityContext.readOnlyRootFilesystem: true`) → which
-    /// containers.
-    pub changes: BTreeMap<String, Vec<String>>,
+    /// Each kind of container change, in the order first seen, with the containers it was
+    /// made to. A pod has a handful of kinds, so a linear look-up is the cheap one.
+    pub changes: Vec<(Added, Vec<String>)>,
     /// What was added at pod level, in the order it was added.
-    pub pod_changes: Vec<String>,
+    pub pod_changes: Vec<Added>,
     /// Warnings that are not changes (e.g. a required path that stays read-only).
     pub notes: Vec<String>,
 }
@@ -43,16 +80,15 @@ impl Report {
     }
 
     /// Records an addition; `target` is a container's name, or [`POD`] for the pod spec.
-    pub fn change(&mut self, what: String, target: &str) {
+    pub fn change(&mut self, added: Added, target: &str) {
         if target == POD {
-            return self.pod_changes.push(what);
+            return self.pod_changes.push(added);
         }
-        // Each container is walked once, so its name comes once per kind of change: no
-        // de-duplication (which would make this quadratic in the number of containers).
-        self.changes
-            .entry(what)
-            .or_default()
-            .push(target.to_string());
+        // Each container is walked once, so its name comes once per kind of change.
+        match self.changes.iter_mut().find(|(a, _)| a.same_kind(&added)) {
+            Some((_, targets)) => targets.push(target.to_string()),
+            None => self.changes.push((added, vec![target.to_string()])),
+        }
     }
 
     pub fn changed(&self) -> bool {
@@ -84,13 +120,14 @@ impl Report {
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::with_capacity(self.changes.len() + self.notes.len() + 1);
         if !self.pod_changes.is_empty() {
+            let added: Vec<String> = self.pod_changes.iter().map(Added::to_string).collect();
             out.push(format!(
                 "agent-hardening added to the pod spec: {}",
-                self.pod_changes.join(", ")
+                added.join(", ")
             ));
         }
-        out.extend(self.changes.iter().map(|(what, targets)| {
-            format!("agent-hardening added {what} to {}", targets_text(targets))
+        out.extend(self.changes.iter().map(|(added, targets)| {
+            format!("agent-hardening added {added} to {}", targets_text(targets))
         }));
         out.extend(self.notes.iter().cloned());
         out
@@ -113,6 +150,7 @@ fn targets_text(targets: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn long_lists_are_cut() {
@@ -131,23 +169,30 @@ mod tests {
         assert!(msg.ends_with("… and 5 more"));
     }
 
+    fn field(rel: &'static str, key: &'static str, value: Value) -> Added {
+        Added::Field { rel, key, value }
+    }
+
     #[test]
     fn one_warning_per_kind_of_change() {
         let mut r = Report::default();
         for c in ["a", "b", "c", "d", "e", "f", "g"] {
-            r.change("securityContext.readOnlyRootFilesystem: true".into(), c);
+            r.change(
+                field("securityContext", "readOnlyRootFilesystem", json!(true)),
+                c,
+            );
         }
-        r.change("securityContext.runAsUser: 65534".into(), POD);
-        r.change("securityContext.fsGroup: 65534".into(), POD);
+        r.change(Added::Text("a writable emptyDir at /tmp".into()), "a");
+        r.change(field("securityContext", "runAsUser", json!(65534)), POD);
+        r.change(field("securityContext", "fsGroup", json!(65534)), POD);
         let w = r.warnings();
-        assert_eq!(w.len(), 2);
         assert_eq!(
-            w[0],
-            "agent-hardening added to the pod spec: securityContext.runAsUser: 65534, securityContext.fsGroup: 65534"
-        );
-        assert_eq!(
-            w[1],
-            "agent-hardening added securityContext.readOnlyRootFilesystem: true to a, b, c, d, e and 2 more"
+            w,
+            [
+                "agent-hardening added to the pod spec: securityContext.runAsUser: 65534, securityContext.fsGroup: 65534",
+                "agent-hardening added securityContext.readOnlyRootFilesystem: true to a, b, c, d, e and 2 more",
+                "agent-hardening added a writable emptyDir at /tmp to a",
+            ]
         );
     }
 }

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::fields::{Child, Ctx, is_true, is_unset_or_empty};
+use crate::field_path::FieldPath;
+use crate::fields::{Child, Ctx, Field, is_true, is_unset_or_empty};
 
 /// Which securityContext is checked. The pod level carries the defaults that get filled in;
 /// a container may only narrow them, never weaken them.
@@ -23,56 +24,42 @@ const SELINUX_TYPES: &[&str] = &[
 
 /// Where a securityContext is, for messages and warnings.
 pub struct At<'p> {
-    /// Full path of the securityContext, e.g. `spec.containers[0].securityContext`.
-    pub path: &'p str,
-    /// Short name used in warnings, relative to the pod spec or the container.
-    pub rel: &'static str,
+    /// The securityContext, e.g. `spec.containers[0].securityContext`.
+    pub path: &'p FieldPath<'p>,
     /// `pod` or the container's name.
     pub target: &'p str,
+}
+
+impl<'p> At<'p> {
+    fn field(&'p self, rel: &'static str, key: &'static str, fill: Option<Value>) -> Field<'p> {
+        Field {
+            path: self.path,
+            rel,
+            key,
+            fill,
+            target: self.target,
+        }
+    }
 }
 
 /// runAsNonRoot, runAsUser, runAsGroup (both levels); fsGroup, supplementalGroups (pod).
 pub fn identity(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level) {
     let s = ctx.settings;
-    let (user, group) = (s.run_as_user, s.run_as_group);
     let users = || format!("a non-root user id: {}", s.users_text());
     let groups = || format!("a non-root group id: {}", s.groups_text());
     let user_ok = |v: &Value| v.as_i64().is_some_and(|u| s.user_allowed(u));
     let group_ok = |v: &Value| v.as_i64().is_some_and(|g| s.group_allowed(g));
     match level {
         Level::Pod => {
-            let (p, r, t) = (at.path, at.rel, at.target);
-            ctx.ensure(
-                sc,
-                p,
-                r,
-                "runAsNonRoot",
-                Some(json!(true)),
-                is_true,
-                || "true".into(),
-                t,
-            );
-            ctx.ensure(sc, p, r, "runAsUser", Some(json!(user)), user_ok, users, t);
-            ctx.ensure(
-                sc,
-                p,
-                r,
-                "runAsGroup",
-                Some(json!(group)),
-                group_ok,
-                groups,
-                t,
-            );
-            ctx.ensure(
-                sc,
-                p,
-                r,
-                "fsGroup",
-                Some(json!(s.fs_group)),
-                group_ok,
-                groups,
-                t,
-            );
+            let rel = "securityContext";
+            let non_root = at.field(rel, "runAsNonRoot", Some(json!(true)));
+            ctx.ensure(sc, non_root, is_true, || "true".into());
+            let user = at.field(rel, "runAsUser", Some(json!(s.run_as_user)));
+            ctx.ensure(sc, user, user_ok, users);
+            let group = at.field(rel, "runAsGroup", Some(json!(s.run_as_group)));
+            ctx.ensure(sc, group, group_ok, groups);
+            let fs_group = at.field(rel, "fsGroup", Some(json!(s.fs_group)));
+            ctx.ensure(sc, fs_group, group_ok, groups);
             supplemental_groups(ctx, sc, at.path);
         }
         Level::Container => {
@@ -84,24 +71,21 @@ pub fn identity(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level
     }
 }
 
-fn supplemental_groups(ctx: &mut Ctx<'_>, sc: &Child<'_>, path: &str) {
+fn supplemental_groups(ctx: &mut Ctx<'_>, sc: &Child<'_>, path: &FieldPath<'_>) {
     let Some(value) = sc.get("supplementalGroups") else {
         return;
     };
     let s = ctx.settings;
+    let key = path.key("supplementalGroups");
     let Some(items) = value.as_array() else {
         let value = value.clone();
-        ctx.violation(
-            format!("{path}.supplementalGroups"),
-            &value,
-            "a list of group ids",
-        );
+        ctx.violation(key, &value, "a list of group ids");
         return;
     };
     for (i, gid) in items.iter().enumerate() {
         if !gid.as_i64().is_some_and(|g| s.group_allowed(g)) {
             let allowed = format!("a non-root group id: {}", s.groups_text());
-            ctx.violation(format!("{path}.supplementalGroups[{i}]"), gid, allowed);
+            ctx.violation(key.index(i), gid, allowed);
         }
     }
 }
@@ -115,37 +99,31 @@ pub fn seccomp(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level)
         .iter()
         .any(|p| p == "RuntimeDefault")
         .then(|| json!("RuntimeDefault"));
-    let path = format!("{}.seccompProfile", at.path);
-    let rel = match level {
-        Level::Pod => "securityContext.seccompProfile",
-        Level::Container => "securityContext.seccompProfile",
-    };
+    let path = at.path.key("seccompProfile");
     let create = level == Level::Pod && fill.is_some() && ctx.adds();
     let mut profile = ctx.sub(sc, "seccompProfile", &path, create);
     let ok = |v: &Value| v.as_str().is_some_and(|t| allowed.iter().any(|a| a == t));
     let allowed_text = || allowed.join(" or ");
     match level {
-        Level::Pod => ctx.ensure(
-            &mut profile,
-            &path,
-            rel,
-            "type",
-            fill,
-            ok,
-            allowed_text,
-            at.target,
-        ),
+        Level::Pod => {
+            let at = At {
+                path: &path,
+                target: at.target,
+            };
+            let field = at.field("securityContext.seccompProfile", "type", fill);
+            ctx.ensure(&mut profile, field, ok, allowed_text);
+        }
         Level::Container => ctx.check_optional(&profile, &path, "type", ok, allowed_text),
     }
     localhost_needs_profile(ctx, &profile, &path);
 }
 
-fn localhost_needs_profile(ctx: &mut Ctx<'_>, profile: &Child<'_>, path: &str) {
+fn localhost_needs_profile(ctx: &mut Ctx<'_>, profile: &Child<'_>, path: &FieldPath<'_>) {
     if profile.get("type").and_then(Value::as_str) == Some("Localhost")
         && is_unset_or_empty(profile.get("localhostProfile"))
     {
         ctx.missing_violation(
-            format!("{path}.localhostProfile"),
+            path.key("localhostProfile"),
             "the profile's file name (type Localhost needs one)",
         );
     }
@@ -153,8 +131,11 @@ fn localhost_needs_profile(ctx: &mut Ctx<'_>, profile: &Child<'_>, path: &str) {
 
 /// seLinuxOptions: only the container types Pod Security allows; no custom user or role.
 pub fn selinux(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
-    let path = format!("{}.seLinuxOptions", at.path);
+    let path = at.path.key("seLinuxOptions");
     let options = ctx.sub(sc, "seLinuxOptions", &path, false);
+    if matches!(options, Child::Missing) {
+        return;
+    }
     let type_ok = |v: &Value| {
         v.as_str()
             .is_some_and(|t| t.is_empty() || SELINUX_TYPES.contains(&t))
@@ -170,8 +151,11 @@ pub fn selinux(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
 
 /// appArmorProfile: RuntimeDefault or Localhost (with its profile), never Unconfined.
 pub fn apparmor(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
-    let path = format!("{}.appArmorProfile", at.path);
+    let path = at.path.key("appArmorProfile");
     let profile = ctx.sub(sc, "appArmorProfile", &path, false);
+    if matches!(profile, Child::Missing) {
+        return;
+    }
     let ok = |v: &Value| matches!(v.as_str(), Some("RuntimeDefault" | "Localhost"));
     ctx.check_optional(&profile, &path, "type", ok, || {
         "RuntimeDefault or Localhost".into()
@@ -181,7 +165,7 @@ pub fn apparmor(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
 
 /// windowsOptions.hostProcess: never true.
 pub fn host_process(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
-    let path = format!("{}.windowsOptions", at.path);
+    let path = at.path.key("windowsOptions");
     let options = ctx.sub(sc, "windowsOptions", &path, false);
     let not_true = |v: &Value| v.as_bool() == Some(false);
     ctx.check_optional(&options, &path, "hostProcess", not_true, || {

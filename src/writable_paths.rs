@@ -8,9 +8,11 @@ use serde_json::{Map, Value, json};
 
 use crate::container_rules::{CONTAINER_LISTS, target_name};
 use crate::empty_dir_limits;
-use crate::fields::{Ctx, Missing, array_mut, present, shown};
+use crate::field_path::FieldPath;
+use crate::fields::{Ctx, Missing, array_mut, present};
 use crate::paths::{is_at_or_under, trim};
 use crate::pod_spec::Location;
+use crate::report::Added;
 use crate::settings::WritablePath;
 
 /// Volume name prefix for injected emptyDirs.
@@ -24,25 +26,26 @@ pub fn check(
     metadata: Option<&Value>,
     at: &Location<'_>,
 ) {
-    let path = at.spec_path;
-    let Some(required) = required_paths(ctx, metadata, at.metadata_path) else {
+    let path = FieldPath::root(at.spec_path);
+    let Some(required) = required_paths(ctx, metadata, &FieldPath::root(at.metadata_path)) else {
         return;
     };
     let volumes_ok = !matches!(present(spec.get("volumes")), Some(v) if !v.is_array());
     let writable = writable_volumes(spec);
     if let Some(volumes) = spec.get_mut("volumes").and_then(Value::as_array_mut) {
-        empty_dir_limits::check(ctx, volumes, path);
+        empty_dir_limits::check(ctx, volumes, &path);
     }
     let mut plan = Injection::new(spec, &required);
     for list in CONTAINER_LISTS {
-        let Some(containers) = array_mut(ctx, spec, list, path) else {
+        let Some(containers) = array_mut(ctx, spec, list, &path) else {
             continue;
         };
+        let list_path = path.key(list);
         for (i, container) in containers.iter_mut().enumerate() {
             let Some(container) = container.as_object_mut() else {
                 continue; // reported by the container rules
             };
-            let cpath = format!("{path}.{list}[{i}]");
+            let cpath = list_path.index(i);
             let mounts = mounts(ctx, container, &cpath, &writable);
             forbidden(ctx, &mounts, &cpath);
             // Ephemeral containers can't get new mounts: the API forbids adding volumes then.
@@ -62,7 +65,7 @@ pub fn check(
 fn required_paths<'s>(
     ctx: &mut Ctx<'s>,
     metadata: Option<&Value>,
-    meta_path: &str,
+    meta_path: &FieldPath<'_>,
 ) -> Option<Vec<&'s WritablePath>> {
     let s = ctx.settings;
     let label = metadata
@@ -145,13 +148,13 @@ struct Mount {
 fn mounts(
     ctx: &mut Ctx<'_>,
     container: &Map<String, Value>,
-    cpath: &str,
+    cpath: &FieldPath<'_>,
     writable: &BTreeSet<String>,
 ) -> Vec<Mount> {
     let Some(Value::Array(list)) = present(container.get("volumeMounts")) else {
         if let Some(other) = present(container.get("volumeMounts")) {
             let other = other.clone();
-            ctx.violation(format!("{cpath}.volumeMounts"), &other, "a list");
+            ctx.violation(cpath.key("volumeMounts"), &other, "a list");
         }
         return Vec::new();
     };
@@ -171,7 +174,7 @@ fn mounts(
 }
 
 /// No writable mount at, under or above a forbidden path.
-fn forbidden(ctx: &mut Ctx<'_>, mounts: &[Mount], cpath: &str) {
+fn forbidden(ctx: &mut Ctx<'_>, mounts: &[Mount], cpath: &FieldPath<'_>) {
     let forbidden = &ctx.settings.forbidden_writable_paths;
     for m in mounts.iter().filter(|m| m.writable) {
         if let Some(f) = forbidden
@@ -181,8 +184,9 @@ fn forbidden(ctx: &mut Ctx<'_>, mounts: &[Mount], cpath: &str) {
             let allowed = format!(
                 "no writable mount at, under or above {f}: logs go to stdout, not files (forbiddenWritablePaths)"
             );
-            let path = format!("{cpath}.volumeMounts[{}].mountPath", m.index);
-            ctx.report.violation(path, shown(&json!(m.path)), allowed);
+            let mounts_path = cpath.key("volumeMounts");
+            let item = mounts_path.index(m.index);
+            ctx.violation(item.key("mountPath"), &json!(m.path), allowed);
         }
     }
 }
@@ -192,7 +196,7 @@ fn cover(
     ctx: &mut Ctx<'_>,
     container: &mut Map<String, Value>,
     mounts: &[Mount],
-    cpath: &str,
+    cpath: &FieldPath<'_>,
     target: &str,
     plan: &mut Injection<'_>,
     volumes_ok: bool,
@@ -217,7 +221,7 @@ fn cover(
         match ctx.missing {
             Missing::Ignore => {}
             Missing::Report => ctx.report.violation(
-                format!("{cpath}.volumeMounts"),
+                cpath.key("volumeMounts").to_string(),
                 format!("no writable mount covering {}", w.path),
                 format!(
                     "an emptyDir mounted at {} or at a writable parent directory",
@@ -228,13 +232,11 @@ fn cover(
                 let volume = plan.volume_for(j);
                 if push_mount(container, &volume, &w.path) {
                     added.push(&w.path);
-                    ctx.report.change(
-                        format!(
-                            "a writable emptyDir at {} (sizeLimit {})",
-                            w.path, w.size_limit
-                        ),
-                        target,
-                    );
+                    let added = Added::Text(format!(
+                        "a writable emptyDir at {} (sizeLimit {})",
+                        w.path, w.size_limit
+                    ));
+                    ctx.report.change(added, target);
                 }
             }
             Missing::Add => {}
