@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 #[derive(Deserialize)]
@@ -14,16 +13,17 @@ pub struct Payload<'a> {
     pub settings: Option<&'a RawValue>,
 }
 
-/// The fields of Kubernetes' AdmissionRequest the policy uses. The object stays raw JSON so
-/// that mutation keeps every field it does not know; the old object stays unparsed text until
-/// (unless) it is needed.
+/// The fields of Kubernetes' AdmissionRequest the policy uses. The objects stay unparsed text
+/// until (unless) the request turns out to need them; the object then becomes raw JSON, never
+/// typed structs, so that mutation keeps every field it does not know.
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 pub struct AdmissionRequest<'a> {
     pub kind: GroupVersionKind,
     pub sub_resource: String,
     pub operation: String,
-    pub object: Value,
+    #[serde(borrow)]
+    pub object: Option<&'a RawValue>,
     #[serde(borrow)]
     pub old_object: Option<&'a RawValue>,
 }

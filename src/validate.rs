@@ -37,7 +37,7 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
         Ok(s) => s,
         Err(e) => return reject(format!("the policy settings are not valid: {e}")),
     };
-    let mut request = payload.request;
+    let request = payload.request;
     let plan = workload::plan(&request);
     let missing = match (&plan, settings.mode) {
         (Plan::Pass, _) => {
@@ -51,20 +51,23 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
         }
         (_, Mode::Mutate) => Missing::Add,
     };
+    // Only now is the object worth building: pass-through requests never parse it.
+    let mut object: Value = match request.object.map(|raw| serde_json::from_str(raw.get())) {
+        None => Value::Null,
+        Some(Ok(object)) => object,
+        Some(Err(e)) => return reject(format!("the object could not be read: {e}")),
+    };
     let mut ctx = Ctx::new(&settings, missing);
     match plan {
         Plan::Pass => {}
-        Plan::Pod(scope) => match request.object.as_object_mut() {
+        Plan::Pod(scope) => match object.as_object_mut() {
             Some(pod) => check_template(&mut ctx, pod, &POD_LOCATION, &scope),
             None => {
-                return reject(format!(
-                    "the Pod is not an object: found {}",
-                    request.object
-                ));
+                return reject(format!("the Pod is not an object: found {}", object));
             }
         },
         Plan::Template(keys, location) => {
-            let mut node = &mut request.object;
+            let mut node = &mut object;
             for key in keys {
                 match node.get_mut(*key) {
                     Some(next) if !next.is_null() => node = next,
@@ -86,7 +89,7 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
         }
     }
     image_user::check(&mut ctx, images);
-    decide(ctx.report, request.object)
+    decide(ctx.report, object)
 }
 
 fn decide(report: Report, object: Value) -> Outcome {
