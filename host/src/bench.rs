@@ -39,6 +39,13 @@ pub fn measure(
     })
 }
 
+/// The process's peak resident memory in KiB (Linux `VmHWM`), if it can be read.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 pub fn print(s: &Summary, iterations: usize) {
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     println!("evaluations: {iterations}");

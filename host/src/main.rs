@@ -163,8 +163,16 @@ fn bench(args: &Args) -> Result<(), BoxError> {
     let warmup = number(&["--warmup"], 200)?;
     let e = prepare(args)?;
     let payload = serde_json::to_vec(&json!({"request": e.request, "settings": e.settings}))?;
+    let before = bench::peak_rss_kib();
     let summary = bench::measure(&e.policy, &payload, warmup, iterations)?;
     bench::print(&summary, iterations);
+    if let (Some(before), Some(after)) = (before, bench::peak_rss_kib()) {
+        // Growth during the evaluations: the guest's memory plus the host's per-call buffers.
+        println!(
+            "peak RSS: {after} KiB ({} KiB growth during the evaluations)",
+            after.saturating_sub(before)
+        );
+    }
     Ok(())
 }
 
