@@ -7,6 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use agent_hardening_policy::response::Outcome;
+use common::restricted::restricted_violations;
 use common::*;
 use serde_json::{Value, json};
 
@@ -19,8 +20,21 @@ const SETTINGS: &[&str] = &[
 
 /// Checks every guarantee for one request; returns whether it was mutated.
 fn check_guarantees(name: &str, request: &Value, settings: &Value) -> bool {
-    let Outcome::Mutate { object, .. } = run(request, settings.clone()) else {
-        return false;
+    let is_pod_create = request["kind"]["kind"] == "Pod" && request["operation"] == "CREATE";
+    let object = match run(request, settings.clone()) {
+        Outcome::Mutate { object, .. } => object,
+        Outcome::Accept { .. } => {
+            // Admitted as it is: it must already be restricted.
+            if is_pod_create {
+                let problems = restricted_violations(&request["object"]);
+                assert!(
+                    problems.is_empty(),
+                    "{name} {settings}: accepted but not restricted: {problems:?}"
+                );
+            }
+            return false;
+        }
+        Outcome::Reject { .. } => return false,
     };
     let again = run(&with_object(request, object.clone()), settings.clone());
     assert!(
@@ -44,6 +58,13 @@ fn check_guarantees(name: &str, request: &Value, settings: &Value) -> bool {
     });
     assert!(only_adds, "{name} {settings}: {ops:?}");
     api_valid(name, &request["object"], &object);
+    if is_pod_create {
+        let problems = restricted_violations(&object);
+        assert!(
+            problems.is_empty(),
+            "{name} {settings}: not restricted: {problems:?}"
+        );
+    }
     true
 }
 
@@ -157,6 +178,14 @@ const ODD_VALUES: &[&str] = &[
     "[{\"name\":\"x\",\"mountPath\":\"/tmp\"}]",
     "9223372036854775807",
     "1.5",
+    "\"Unmasked\"",
+    "[\"NET_BIND_SERVICE\"]",
+    "[\"SYS_ADMIN\"]",
+    "{\"type\":\"Unconfined\"}",
+    "{\"type\":\"spc_t\"}",
+    "[{\"name\":\"kernel.msgmax\",\"value\":\"1\"}]",
+    "{\"httpGet\":{\"port\":80,\"host\":\"10.0.0.1\"}}",
+    "[{\"name\":\"dbg\",\"image\":\"busybox\"}]",
 ];
 
 const FIELDS: &[&str] = &[
@@ -177,6 +206,17 @@ const FIELDS: &[&str] = &[
     "/spec",
     "/metadata/labels",
     "/metadata/annotations",
+    "/spec/hostNetwork",
+    "/spec/securityContext/sysctls",
+    "/spec/securityContext/seLinuxOptions",
+    "/spec/securityContext/appArmorProfile",
+    "/spec/containers/0/securityContext/privileged",
+    "/spec/containers/0/securityContext/procMount",
+    "/spec/containers/0/securityContext/capabilities/add",
+    "/spec/containers/0/securityContext/allowPrivilegeEscalation",
+    "/spec/containers/0/securityContext/seccompProfile",
+    "/spec/containers/0/livenessProbe",
+    "/spec/ephemeralContainers",
 ];
 
 /// A pod with optional pieces chosen at random, and some fields replaced by odd values.
@@ -203,7 +243,7 @@ fn generated_pod(rng: &mut Rng) -> Value {
             json!([{"name": "u", "emptyDir": {}}]),
         );
     }
-    for _ in 0..(rng.next() % 3) {
+    for _ in 0..(rng.next() % 4) {
         let field = rng.pick(FIELDS);
         let value: Value = serde_json::from_str(rng.pick(ODD_VALUES)).unwrap();
         if request["object"]

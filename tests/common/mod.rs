@@ -1,6 +1,8 @@
 //! Helpers shared by the policy's native tests: load fixtures, evaluate, read outcomes.
 #![allow(dead_code)]
 
+pub mod restricted;
+
 use std::path::PathBuf;
 
 use agent_hardening_policy::response::Outcome;

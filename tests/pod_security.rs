@@ -1,0 +1,121 @@
+//! SPEC §1: every pod the policy admits, after its patch, passes the Pod Security Standards
+//! "restricted" level. Checked against a separate, deliberately plain reading of the
+//! standard (not the policy's own validate mode) on every fixture and on generated pods.
+
+mod common;
+
+use agent_hardening_policy::response::Outcome;
+use common::restricted::restricted_violations;
+use common::*;
+use serde_json::{Value, json};
+
+/// The pod admitted for a Pod CREATE request, if it was admitted.
+fn admitted_pod(request: &Value, settings: Value) -> Option<Value> {
+    if request["kind"]["kind"] != "Pod" || request["operation"] != "CREATE" {
+        return None;
+    }
+    match run(request, settings) {
+        Outcome::Accept { .. } => Some(request["object"].clone()),
+        Outcome::Mutate { object, .. } => Some(object),
+        Outcome::Reject { .. } => None,
+    }
+}
+
+#[test]
+fn the_plain_reading_catches_what_it_should() {
+    let bare = fixture("pod_minimal.json")["object"].clone();
+    assert!(
+        restricted_violations(&bare).len() >= 3,
+        "a bare pod is not restricted"
+    );
+    let every = fixture("pod_every_violation.json")["object"].clone();
+    assert!(restricted_violations(&every).len() >= 15);
+    assert_eq!(
+        restricted_violations(&fixture("pod_compliant.json")["object"]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn every_admitted_fixture_pod_passes_restricted() {
+    let mut admitted = 0;
+    for (name, request) in all_fixtures() {
+        for settings in [
+            json!({}),
+            json!({"allowedCapabilities": ["NET_BIND_SERVICE"], "allowedSeccompProfiles": ["Localhost", "RuntimeDefault"]}),
+        ] {
+            if let Some(pod) = admitted_pod(&request, settings) {
+                let problems = restricted_violations(&pod);
+                assert!(problems.is_empty(), "{name}: {problems:?}");
+                admitted += 1;
+            }
+        }
+    }
+    assert!(admitted >= 30, "only {admitted} admitted pods checked");
+}
+
+#[test]
+fn mutated_templates_pass_restricted() {
+    for (name, request) in all_fixtures() {
+        if request["kind"]["kind"] == "Pod" || request["object"].is_null() {
+            continue;
+        }
+        if let Outcome::Mutate { object, .. } =
+            run(&request, json!({"mutateWorkloadTemplates": true}))
+        {
+            let template = object
+                .pointer("/spec/template")
+                .or(object.pointer("/spec/jobTemplate/spec/template"))
+                .unwrap();
+            let problems = restricted_violations(template);
+            assert!(problems.is_empty(), "{name}: {problems:?}");
+        }
+    }
+}
+
+#[test]
+fn pods_with_single_weak_fields_are_never_admitted_weak() {
+    // Each field set to a value "restricted" forbids: the pod is either rejected or admitted
+    // in a form that passes.
+    let weak: &[(&str, Value)] = &[
+        (
+            "/spec/containers/0/securityContext/capabilities/add",
+            json!(["NET_RAW"]),
+        ),
+        (
+            "/spec/containers/0/securityContext/capabilities/drop",
+            json!(["all"]),
+        ),
+        (
+            "/spec/containers/0/securityContext/capabilities/drop",
+            json!(["CAP_ALL"]),
+        ),
+        (
+            "/spec/containers/0/securityContext/seccompProfile",
+            json!({"type": "Unconfined"}),
+        ),
+        (
+            "/spec/securityContext/seccompProfile",
+            json!({"type": "Localhost"}),
+        ),
+        ("/spec/securityContext/runAsNonRoot", Value::Null),
+        (
+            "/spec/volumes/0",
+            json!({"name": "tmp", "image": {"reference": "busybox"}}),
+        ),
+        (
+            "/spec/containers/0/securityContext/allowPrivilegeEscalation",
+            Value::Null,
+        ),
+        ("/spec/securityContext/seLinuxOptions", json!({"type": ""})),
+        ("/spec/containers/0/securityContext/runAsUser", json!(0)),
+    ];
+    for (pointer, value) in weak {
+        let mut request = fixture("pod_compliant.json");
+        set(&mut request, pointer, value.clone());
+        if let Some(pod) = admitted_pod(&request, json!({})) {
+            let problems = restricted_violations(&pod);
+            assert!(problems.is_empty(), "{pointer}={value}: {problems:?}");
+        }
+    }
+}
