@@ -65,7 +65,7 @@ test: setup fmt-check lint unit-tests host-tests e2e-tests
 
 # Builds the policy and evaluates a sample agent pod with the default settings.
 demo: setup annotated-policy.wasm $(if $(shell command -v kwctl 2>/dev/null),,$(KWHOST))
-	@echo "== kwctl run --request-path test_data/pod_framework_python.json annotated-policy.wasm"
+	@echo "== $$(basename "$(KWCTL)") run --request-path test_data/pod_framework_python.json annotated-policy.wasm"
 	@out=$$("$(KWCTL)" run --request-path test_data/pod_framework_python.json annotated-policy.wasm 2>/dev/null); \
 	echo "allowed: $$(jq -r .allowed <<<"$$out")"; \
 	echo "warnings:"; jq -r '.warnings[]? | "  - " + .' <<<"$$out"; \
