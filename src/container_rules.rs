@@ -1,12 +1,14 @@
 //! Rules for one container — regular, init (native sidecars included) or ephemeral: its
 //! securityContext, capabilities, host ports, and `host` on probes and lifecycle handlers.
 
+use std::rc::Rc;
+
 use serde_json::{Map, Value, json};
 
 use crate::capabilities::normalise;
 use crate::field_path::FieldPath;
 use crate::fields::{Child, Ctx, Field, Missing, array, is_false, is_true, present};
-use crate::report::Added;
+use crate::report::{Added, Target};
 use crate::security_context::{self, At, Level};
 use crate::settings::ImageUserCheck;
 
@@ -14,15 +16,15 @@ use crate::settings::ImageUserCheck;
 pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
 
 /// How warnings name a container: `agent`, `init setup`, `ephemeral debugger`.
-pub fn target_name(list: &str, container: &Map<String, Value>) -> String {
+pub fn target_name(list: &str, container: &Map<String, Value>) -> Target {
     let name = container
         .get("name")
         .and_then(Value::as_str)
         .unwrap_or("(unnamed)");
     match list {
-        "initContainers" => format!("init {name}"),
-        "ephemeralContainers" => format!("ephemeral {name}"),
-        _ => name.to_string(),
+        "initContainers" => Rc::from(format!("init {name}")),
+        "ephemeralContainers" => Rc::from(format!("ephemeral {name}")),
+        _ => Rc::from(name),
     }
 }
 
@@ -92,7 +94,7 @@ fn has_all(v: &Value) -> bool {
         .is_some_and(|items| items.iter().any(|c| c.as_str() == Some("ALL")))
 }
 
-fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_>, path: &FieldPath<'_>, target: &str) {
+fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_>, path: &FieldPath<'_>, target: &Target) {
     let allowed = || "a list containing ALL".to_string();
     let field = |fill| Field {
         path,
@@ -119,7 +121,7 @@ fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_>, path: &FieldPath<'_>, targe
                 if let Some(Value::Array(items)) = map.get_mut("drop") {
                     items.push(json!("ALL"));
                 }
-                let added = Added::Text("securityContext.capabilities.drop: ALL".into());
+                let added = Added::Static("securityContext.capabilities.drop: ALL");
                 ctx.report.change(added, target);
             }
             Missing::Report => {

@@ -2,6 +2,8 @@
 //! above zero and no larger than `maxEmptyDirSizeLimit`; kubelet evicts a pod that writes past
 //! it (and reads a zero limit as none).
 
+use std::rc::Rc;
+
 use serde_json::{Map, Value, json};
 
 use crate::field_path::FieldPath;
@@ -53,8 +55,9 @@ fn size_limit(
             Missing::Add => {
                 let default = s.default_empty_dir_size_limit.as_str();
                 empty_dir.insert("sizeLimit".to_string(), json!(default));
-                let added = Added::Text(format!("emptyDir.sizeLimit: {default}"));
-                ctx.report.change(added, &format!("volume {name}"));
+                let added = Added::Text(Rc::from(format!("emptyDir.sizeLimit: {default}")));
+                ctx.report
+                    .change(added, &Rc::from(format!("volume {name}")));
             }
             Missing::Report => ctx.missing_violation(path.key("sizeLimit"), allowed()),
             Missing::Ignore => {}

@@ -8,7 +8,7 @@ use std::fmt::Display;
 use serde_json::{Map, Value};
 
 use crate::field_path::FieldPath;
-use crate::report::{Added, Report};
+use crate::report::{Added, Report, Target};
 use crate::settings::Settings;
 
 /// What to do with a hardened field that is missing.
@@ -60,7 +60,7 @@ pub struct Field<'p> {
     pub key: &'static str,
     pub fill: Option<Value>,
     /// `pod` or the container's name, for warnings.
-    pub target: &'p str,
+    pub target: &'p Target,
 }
 
 /// `None` for an absent field and for an explicit `null`, which the API server treats alike.

@@ -1,11 +1,13 @@
 //! Pod-level rules: host namespaces, the pod securityContext (identity, seccomp, SELinux,
 //! AppArmor, sysctls) and the AppArmor annotations.
 
+use std::rc::Rc;
+
 use serde_json::{Map, Value};
 
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, is_false, present};
-use crate::report::POD;
+use crate::report::{POD, Target};
 use crate::security_context::{self, At, Level};
 
 /// Sysctls Pod Security "baseline" calls safe (Kubernetes 1.32+).
@@ -39,9 +41,10 @@ pub fn check_pod(ctx: &mut Ctx<'_>, spec: &mut Map<String, Value>, path: &FieldP
     }
     let sc_path = path.key("securityContext");
     let mut sc = ctx.child(spec, "securityContext", &sc_path);
+    let pod: Target = Rc::from(POD);
     let at = At {
         path: &sc_path,
-        target: POD,
+        target: &pod,
     };
     security_context::check_all(ctx, &mut sc, &at, Level::Pod);
     if let Some(sysctls) = sc.get("sysctls") {

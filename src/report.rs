@@ -2,8 +2,13 @@
 //! admission warnings. Rules record here; they never format responses themselves.
 
 use std::fmt;
+use std::rc::Rc;
 
 use serde_json::Value;
+
+/// A container's name (or [`POD`]) as warnings show it; shared, so recording many changes to
+/// one container allocates its name once.
+pub type Target = Rc<str>;
 
 /// The target name of pod-level changes.
 pub const POD: &str = "pod";
@@ -32,8 +37,11 @@ pub enum Added {
         key: &'static str,
         value: Value,
     },
-    /// Anything else, already described.
-    Text(String),
+    /// Anything else, already described (shared when the same text is recorded for many
+    /// containers).
+    Text(Rc<str>),
+    /// A fixed description.
+    Static(&'static str),
 }
 
 impl Added {
@@ -43,7 +51,8 @@ impl Added {
             (Added::Field { rel, key, .. }, Added::Field { rel: r, key: k, .. }) => {
                 rel == r && key == k
             }
-            (Added::Text(a), Added::Text(b)) => a == b,
+            (Added::Text(a), Added::Text(b)) => Rc::ptr_eq(a, b) || a == b,
+            (Added::Static(a), Added::Static(b)) => a == b,
             _ => false,
         }
     }
@@ -54,6 +63,7 @@ impl fmt::Display for Added {
         match self {
             Added::Field { rel, key, value } => write!(f, "{rel}.{key}: {value}"),
             Added::Text(text) => f.write_str(text),
+            Added::Static(text) => f.write_str(text),
         }
     }
 }
@@ -63,7 +73,7 @@ pub struct Report {
     pub violations: Vec<Violation>,
     /// Each kind of container change, in the order first seen, with the containers it was
     /// made to. A pod has a handful of kinds, so a linear look-up is the cheap one.
-    pub changes: Vec<(Added, Vec<String>)>,
+    pub changes: Vec<(Added, Vec<Target>)>,
     /// What was added at pod level, in the order it was added.
     pub pod_changes: Vec<Added>,
     /// Warnings that are not changes (e.g. a required path that stays read-only).
@@ -80,14 +90,14 @@ impl Report {
     }
 
     /// Records an addition; `target` is a container's name, or [`POD`] for the pod spec.
-    pub fn change(&mut self, added: Added, target: &str) {
-        if target == POD {
+    pub fn change(&mut self, added: Added, target: &Target) {
+        if &**target == POD {
             return self.pod_changes.push(added);
         }
         // Each container is walked once, so its name comes once per kind of change.
         match self.changes.iter_mut().find(|(a, _)| a.same_kind(&added)) {
-            Some((_, targets)) => targets.push(target.to_string()),
-            None => self.changes.push((added, vec![target.to_string()])),
+            Some((_, targets)) => targets.push(Rc::clone(target)),
+            None => self.changes.push((added, vec![Rc::clone(target)])),
         }
     }
 
@@ -134,11 +144,11 @@ impl Report {
     }
 }
 
-fn targets_text(targets: &[String]) -> String {
+fn targets_text(targets: &[Target]) -> String {
     let mut text = targets
         .iter()
         .take(MAX_TARGETS)
-        .map(String::as_str)
+        .map(|t| &**t)
         .collect::<Vec<_>>()
         .join(", ");
     if targets.len() > MAX_TARGETS {
@@ -176,15 +186,19 @@ mod tests {
     #[test]
     fn one_warning_per_kind_of_change() {
         let mut r = Report::default();
+        let pod: Target = Rc::from(POD);
         for c in ["a", "b", "c", "d", "e", "f", "g"] {
             r.change(
                 field("securityContext", "readOnlyRootFilesystem", json!(true)),
-                c,
+                &Rc::from(c),
             );
         }
-        r.change(Added::Text("a writable emptyDir at /tmp".into()), "a");
-        r.change(field("securityContext", "runAsUser", json!(65534)), POD);
-        r.change(field("securityContext", "fsGroup", json!(65534)), POD);
+        r.change(
+            Added::Text("a writable emptyDir at /tmp".into()),
+            &Rc::from("a"),
+        );
+        r.change(field("securityContext", "runAsUser", json!(65534)), &pod);
+        r.change(field("securityContext", "fsGroup", json!(65534)), &pod);
         let w = r.warnings();
         assert_eq!(
             w,

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::field_path::FieldPath;
 use crate::fields::{Child, Ctx, Field, is_true, is_unset_or_empty};
+use crate::report::Target;
 
 /// Which securityContext is checked. The pod level carries the defaults that get filled in;
 /// a container may only narrow them, never weaken them.
@@ -27,7 +28,7 @@ pub struct At<'p> {
     /// The securityContext, e.g. `spec.containers[0].securityContext`.
     pub path: &'p FieldPath<'p>,
     /// `pod` or the container's name.
-    pub target: &'p str,
+    pub target: &'p Target,
 }
 
 impl<'p> At<'p> {

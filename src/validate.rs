@@ -93,7 +93,6 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
 }
 
 fn decide(report: Report, object: Value) -> Outcome {
-    let warnings = report.warnings();
     if !report.violations.is_empty() {
         Outcome::Reject {
             message: report.rejection_message(),
@@ -101,8 +100,11 @@ fn decide(report: Report, object: Value) -> Outcome {
             warnings: report.notes,
         }
     } else if report.changed() {
+        let warnings = report.warnings();
         Outcome::Mutate { object, warnings }
     } else {
-        Outcome::Accept { warnings }
+        Outcome::Accept {
+            warnings: report.warnings(),
+        }
     }
 }

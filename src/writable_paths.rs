@@ -3,6 +3,7 @@
 //! no container may mount anything writable at or above a forbidden path such as /var/log.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use serde_json::{Map, Value, json};
 
@@ -12,7 +13,7 @@ use crate::field_path::FieldPath;
 use crate::fields::{Ctx, Missing, array_mut, present};
 use crate::paths::{is_at_or_under, trim};
 use crate::pod_spec::Location;
-use crate::report::Added;
+use crate::report::{Added, Target};
 use crate::settings::WritablePath;
 
 /// Volume name prefix for injected emptyDirs.
@@ -197,7 +198,7 @@ fn cover(
     container: &mut Map<String, Value>,
     mounts: &[Mount],
     cpath: &FieldPath<'_>,
-    target: &str,
+    target: &Target,
     plan: &mut Injection<'_>,
     volumes_ok: bool,
 ) {
@@ -232,10 +233,7 @@ fn cover(
                 let volume = plan.volume_for(j);
                 if push_mount(container, &volume, &w.path) {
                     added.push(&w.path);
-                    let added = Added::Text(format!(
-                        "a writable emptyDir at {} (sizeLimit {})",
-                        w.path, w.size_limit
-                    ));
+                    let added = Added::Text(plan.description(j));
                     ctx.report.change(added, target);
                 }
             }
@@ -253,7 +251,10 @@ fn push_mount(container: &mut Map<String, Value>, volume: &str, path: &str) -> b
     }
     match mounts.as_array_mut() {
         Some(list) => {
-            list.push(json!({"name": volume, "mountPath": path}));
+            let mut mount = Map::new();
+            mount.insert("name".into(), Value::String(volume.to_string()));
+            mount.insert("mountPath".into(), Value::String(path.to_string()));
+            list.push(Value::Object(mount));
             true
         }
         None => false,
@@ -267,6 +268,8 @@ struct Injection<'s> {
     taken: BTreeSet<String>,
     /// Required path index → volume name, for the volumes created so far.
     created: BTreeMap<usize, String>,
+    /// Required path index → how warnings describe its mount, written once.
+    descriptions: BTreeMap<usize, Rc<str>>,
 }
 
 impl<'s> Injection<'s> {
@@ -284,6 +287,7 @@ impl<'s> Injection<'s> {
             required: required.to_vec(),
             taken,
             created: BTreeMap::new(),
+            descriptions: BTreeMap::new(),
         }
     }
 
@@ -308,6 +312,21 @@ impl<'s> Injection<'s> {
         self.taken.insert(name.clone());
         self.created.insert(index, name.clone());
         name
+    }
+
+    fn description(&mut self, index: usize) -> Rc<str> {
+        let required = &self.required;
+        let text = self.descriptions.entry(index).or_insert_with(|| {
+            let text = match required.get(index) {
+                Some(w) => format!(
+                    "a writable emptyDir at {} (sizeLimit {})",
+                    w.path, w.size_limit
+                ),
+                None => String::new(),
+            };
+            Rc::from(text)
+        });
+        Rc::clone(text)
     }
 
     fn add_volumes(self, spec: &mut Map<String, Value>) {
