@@ -314,5 +314,160 @@ def main():
     write("configmap_create.json", request("ConfigMap", "CREATE", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "agent-settings", "namespace": "agents"}, "data": {"model": "small"}}))
 
 
+# --- One fixture per rule, both ways -------------------------------------------------------------
+# Each case is the compliant pod with one field removed or set; test_data/rules/index.json says
+# what the policy must answer, and tests/pod_rules.rs checks every entry.
+
+# Hardened fields filled in when missing: (pointer, JSON value added).
+FILLED = [
+    ("/spec/securityContext/runAsNonRoot", "true"),
+    ("/spec/securityContext/runAsUser", "65534"),
+    ("/spec/securityContext/runAsGroup", "65534"),
+    ("/spec/securityContext/fsGroup", "65534"),
+    ("/spec/securityContext/seccompProfile", "{\"type\":\"RuntimeDefault\"}"),
+    ("/spec/containers/0/securityContext/readOnlyRootFilesystem", "true"),
+    ("/spec/containers/0/securityContext/allowPrivilegeEscalation", "false"),
+    ("/spec/containers/0/securityContext/capabilities", "{\"drop\":[\"ALL\"]}"),
+    ("/spec/containers/0/securityContext/capabilities/drop", "[\"ALL\"]"),
+]
+
+# Explicit violations: (pointer, JSON value set, the line the rejection must contain).
+VIOLATIONS = [
+    ("/spec/hostNetwork", "true", "spec.hostNetwork: found true, allowed false or unset"),
+    ("/spec/hostPID", "true", "spec.hostPID: found true"),
+    ("/spec/hostIPC", "true", "spec.hostIPC: found true"),
+    ("/spec/securityContext/runAsNonRoot", "false", "spec.securityContext.runAsNonRoot: found false, allowed true"),
+    ("/spec/securityContext/runAsUser", "0", "spec.securityContext.runAsUser: found 0, allowed a non-root user id: 65534"),
+    ("/spec/securityContext/runAsUser", "1000", "spec.securityContext.runAsUser: found 1000"),
+    ("/spec/securityContext/runAsGroup", "0", "spec.securityContext.runAsGroup: found 0"),
+    ("/spec/securityContext/fsGroup", "0", "spec.securityContext.fsGroup: found 0"),
+    ("/spec/securityContext/supplementalGroups", "[65534, 0]", "spec.securityContext.supplementalGroups[1]: found 0"),
+    ("/spec/securityContext/seccompProfile/type", "\"Unconfined\"", "spec.securityContext.seccompProfile.type: found \"Unconfined\", allowed RuntimeDefault"),
+    ("/spec/securityContext/seccompProfile/type", "\"Localhost\"", "spec.securityContext.seccompProfile.type: found \"Localhost\""),
+    ("/spec/securityContext/sysctls", "[{\"name\":\"net.core.somaxconn\",\"value\":\"1024\"}]", "spec.securityContext.sysctls[0].name: found \"net.core.somaxconn\""),
+    ("/spec/securityContext/seLinuxOptions", "{\"type\":\"spc_t\"}", "spec.securityContext.seLinuxOptions.type: found \"spc_t\""),
+    ("/spec/securityContext/seLinuxOptions", "{\"user\":\"system_u\"}", "spec.securityContext.seLinuxOptions.user: found \"system_u\", allowed unset"),
+    ("/spec/securityContext/seLinuxOptions", "{\"role\":\"sysadm_r\"}", "spec.securityContext.seLinuxOptions.role: found \"sysadm_r\""),
+    ("/spec/securityContext/appArmorProfile", "{\"type\":\"Unconfined\"}", "spec.securityContext.appArmorProfile.type: found \"Unconfined\""),
+    ("/spec/securityContext/appArmorProfile", "{\"type\":\"Localhost\"}", "spec.securityContext.appArmorProfile.localhostProfile: found nothing (unset)"),
+    ("/spec/securityContext/windowsOptions", "{\"hostProcess\":true}", "spec.securityContext.windowsOptions.hostProcess: found true"),
+    ("/metadata/annotations", "{\"container.apparmor.security.beta.kubernetes.io/agent\":\"unconfined\"}", "metadata.annotations[container.apparmor.security.beta.kubernetes.io/agent]: found \"unconfined\""),
+    ("/spec/containers/0/securityContext/readOnlyRootFilesystem", "false", "spec.containers[0].securityContext.readOnlyRootFilesystem: found false, allowed true"),
+    ("/spec/containers/0/securityContext/allowPrivilegeEscalation", "true", "spec.containers[0].securityContext.allowPrivilegeEscalation: found true, allowed false"),
+    ("/spec/containers/0/securityContext/privileged", "true", "spec.containers[0].securityContext.privileged: found true, allowed false or unset"),
+    ("/spec/containers/0/securityContext/procMount", "\"Unmasked\"", "spec.containers[0].securityContext.procMount: found \"Unmasked\", allowed Default or unset"),
+    ("/spec/containers/0/securityContext/runAsNonRoot", "false", "spec.containers[0].securityContext.runAsNonRoot: found false"),
+    ("/spec/containers/0/securityContext/runAsUser", "0", "spec.containers[0].securityContext.runAsUser: found 0"),
+    ("/spec/containers/0/securityContext/runAsGroup", "0", "spec.containers[0].securityContext.runAsGroup: found 0"),
+    ("/spec/containers/0/securityContext/seccompProfile", "{\"type\":\"Unconfined\"}", "spec.containers[0].securityContext.seccompProfile.type: found \"Unconfined\""),
+    ("/spec/containers/0/securityContext/seLinuxOptions", "{\"type\":\"unconfined_t\"}", "spec.containers[0].securityContext.seLinuxOptions.type: found \"unconfined_t\""),
+    ("/spec/containers/0/securityContext/appArmorProfile", "{\"type\":\"Unconfined\"}", "spec.containers[0].securityContext.appArmorProfile.type: found \"Unconfined\""),
+    ("/spec/containers/0/securityContext/windowsOptions", "{\"hostProcess\":true}", "spec.containers[0].securityContext.windowsOptions.hostProcess: found true"),
+    ("/spec/containers/0/securityContext/capabilities/add", "[\"SYS_ADMIN\"]", "spec.containers[0].securityContext.capabilities.add[0]: found \"SYS_ADMIN\", allowed no added capabilities"),
+    ("/spec/containers/0/securityContext/capabilities/add", "[\"cap_sys_ptrace\"]", "spec.containers[0].securityContext.capabilities.add[0]: found \"cap_sys_ptrace\""),
+    ("/spec/containers/0/securityContext/capabilities/drop", "\"ALL\"", "spec.containers[0].securityContext.capabilities.drop: found \"ALL\", allowed a list"),
+    ("/spec/containers/0/ports", "[{\"containerPort\":8080,\"hostPort\":8080}]", "spec.containers[0].ports[0].hostPort: found 8080, allowed 0 or unset"),
+    ("/spec/containers/0/readinessProbe", "{\"httpGet\":{\"port\":8080,\"host\":\"example.com\"}}", "spec.containers[0].readinessProbe.httpGet.host: found \"example.com\""),
+    ("/spec/containers/0/startupProbe", "{\"tcpSocket\":{\"port\":8080,\"host\":\"10.1.2.3\"}}", "spec.containers[0].startupProbe.tcpSocket.host: found \"10.1.2.3\""),
+    ("/spec/containers/0/lifecycle", "{\"postStart\":{\"httpGet\":{\"port\":80,\"host\":\"metadata.google.internal\"}}}", "spec.containers[0].lifecycle.postStart.httpGet.host: found \"metadata.google.internal\""),
+    ("/spec/volumes/0", "{\"name\":\"tmp\",\"hostPath\":{\"path\":\"/tmp\"}}", "spec.volumes[0].hostPath: found {\"path\":\"/tmp\"}, allowed a volume of type configMap, csi"),
+    ("/spec/volumes/0", "{\"name\":\"tmp\",\"nfs\":{\"server\":\"nfs\",\"path\":\"/\"}}", "spec.volumes[0].nfs: found"),
+    ("/spec/initContainers", "[{\"name\":\"setup\",\"image\":\"busybox\",\"securityContext\":{\"privileged\":true}}]", "spec.initContainers[0].securityContext.privileged: found true"),
+    ("/spec/ephemeralContainers", "[{\"name\":\"debug\",\"image\":\"busybox\",\"securityContext\":{\"runAsUser\":0}}]", "spec.ephemeralContainers[0].securityContext.runAsUser: found 0"),
+    ("/spec/securityContext/runAsUser", "\"abc\"", "spec.securityContext.runAsUser: found \"abc\", allowed a non-root user id"),
+    ("/spec/containers/0/securityContext", "[]", "spec.containers[0].securityContext: found [], allowed an object"),
+    ("/spec/containers", "{\"name\":\"agent\"}", "spec.containers: found {\"name\":\"agent\"}, allowed a list"),
+]
+
+# Values other than the default that are accepted: (settings JSON, pointer, JSON value).
+ALLOWED = [
+    ("{}", "/spec/hostNetwork", "false"),
+    ("{}", "/spec/containers/0/securityContext/privileged", "false"),
+    ("{}", "/spec/containers/0/securityContext/procMount", "\"Default\""),
+    ("{}", "/spec/containers/0/securityContext/runAsUser", "65534"),
+    ("{}", "/spec/containers/0/securityContext/runAsNonRoot", "true"),
+    ("{}", "/spec/containers/0/securityContext/seccompProfile", "{\"type\":\"RuntimeDefault\"}"),
+    ("{}", "/spec/containers/0/securityContext/capabilities/drop", "[\"NET_RAW\",\"ALL\"]"),
+    ("{}", "/spec/containers/0/ports", "[{\"containerPort\":8080,\"hostPort\":0}]"),
+    ("{}", "/spec/containers/0/livenessProbe", "{\"httpGet\":{\"port\":8080,\"path\":\"/healthz\"}}"),
+    ("{}", "/spec/securityContext/sysctls", "[{\"name\":\"net.ipv4.ip_unprivileged_port_start\",\"value\":\"0\"}]"),
+    ("{}", "/spec/securityContext/seLinuxOptions", "{\"type\":\"container_t\",\"level\":\"s0:c123,c456\"}"),
+    ("{}", "/spec/securityContext/appArmorProfile", "{\"type\":\"RuntimeDefault\"}"),
+    ("{}", "/spec/securityContext/supplementalGroups", "[65534]"),
+    ("{}", "/metadata/annotations", "{\"container.apparmor.security.beta.kubernetes.io/agent\":\"runtime/default\"}"),
+    ("{\"allowedCapabilities\":[\"cap_net_bind_service\"]}", "/spec/containers/0/securityContext/capabilities/add", "[\"NET_BIND_SERVICE\"]"),
+    ("{\"allowedUserRanges\":[{\"min\":10000,\"max\":20000}]}", "/spec/securityContext/runAsUser", "15000"),
+    ("{\"allowedGroupRanges\":[{\"min\":10000,\"max\":20000}]}", "/spec/securityContext/fsGroup", "20000"),
+    ("{\"allowedGroupRanges\":[{\"min\":10000,\"max\":20000}]}", "/spec/securityContext/supplementalGroups", "[10000, 65534]"),
+    ("{\"runAsUser\":1001,\"runAsGroup\":1001}", "/spec/securityContext/runAsUser", "1001"),
+    ("{\"allowedSeccompProfiles\":[\"RuntimeDefault\",\"Localhost\"]}", "/spec/securityContext/seccompProfile", "{\"type\":\"Localhost\",\"localhostProfile\":\"profiles/agent.json\"}"),
+]
+
+
+def json_pointer_parts(pointer):
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("/").split("/")]
+
+
+def set_pointer(obj, pointer, value):
+    parts = json_pointer_parts(pointer)
+    node = obj
+    for part in parts[:-1]:
+        if isinstance(node, list):
+            node = node[int(part)]
+        else:
+            node = node.setdefault(part, {})
+    last = parts[-1]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+
+
+def remove_pointer(obj, pointer):
+    parts = json_pointer_parts(pointer)
+    node = obj
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if isinstance(node, list):
+        del node[int(parts[-1])]
+    else:
+        del node[parts[-1]]
+
+
+def slug(pointer):
+    keep = [p for p in json_pointer_parts(pointer) if not p.isdigit() and p not in ("spec", "securityContext")]
+    return "-".join(keep[-2:]).replace(".", "-").replace("/", "-").lower()
+
+
+def rule_cases():
+    os.makedirs(os.path.join(HERE, "rules"), exist_ok=True)
+    index = []
+
+    def emit(name, obj, entry):
+        write(os.path.join("rules", name), request("Pod", "CREATE", obj, uid=stable_uid("rule", name)))
+        entry["file"] = f"rules/{name}"
+        index.append(entry)
+
+    for i, (pointer, value) in enumerate(FILLED):
+        pod = compliant_pod("agent-rule-missing")
+        remove_pointer(pod, pointer)
+        emit(f"missing-{i:02d}-{slug(pointer)}.json", pod,
+             {"expect": "mutate", "pointer": pointer, "added": json.loads(value)})
+    for i, (pointer, value, line) in enumerate(VIOLATIONS):
+        pod = compliant_pod("agent-rule-violation")
+        set_pointer(pod, pointer, json.loads(value))
+        emit(f"violation-{i:02d}-{slug(pointer)}.json", pod,
+             {"expect": "reject", "pointer": pointer, "line": line})
+    for i, (settings, pointer, value) in enumerate(ALLOWED):
+        pod = compliant_pod("agent-rule-allowed")
+        set_pointer(pod, pointer, json.loads(value))
+        emit(f"allowed-{i:02d}-{slug(pointer)}.json", pod,
+             {"expect": "accept", "pointer": pointer, "settings": json.loads(settings)})
+    with open(os.path.join(HERE, "rules", "index.json"), "w") as f:
+        json.dump(index, f, indent=2)
+        f.write("\n")
+
+
 if __name__ == "__main__":
     main()
+    rule_cases()

@@ -10,53 +10,6 @@ fn compliant() -> Value {
     fixture("pod_compliant.json")
 }
 
-/// Values a field may hold that are not the default: (settings, pointer, value).
-#[rustfmt::skip]
-const ALLOWED: &[(&str, &str, &str)] = &[
-    ("{}", "/spec/hostNetwork", "false"),
-    ("{}", "/spec/containers/0/securityContext/privileged", "false"),
-    ("{}", "/spec/containers/0/securityContext/procMount", r#""Default""#),
-    ("{}", "/spec/containers/0/securityContext/runAsUser", "65534"),
-    ("{}", "/spec/containers/0/securityContext/runAsNonRoot", "true"),
-    ("{}", "/spec/containers/0/securityContext/seccompProfile", r#"{"type":"RuntimeDefault"}"#),
-    ("{}", "/spec/containers/0/securityContext/capabilities/drop", r#"["NET_RAW","ALL"]"#),
-    ("{}", "/spec/containers/0/ports", r#"[{"containerPort":8080,"hostPort":0}]"#),
-    ("{}", "/spec/containers/0/livenessProbe", r#"{"httpGet":{"port":8080,"path":"/healthz"}}"#),
-    ("{}", "/spec/securityContext/sysctls", r#"[{"name":"net.ipv4.ip_unprivileged_port_start","value":"0"}]"#),
-    ("{}", "/spec/securityContext/seLinuxOptions", r#"{"type":"container_t","level":"s0:c123,c456"}"#),
-    ("{}", "/spec/securityContext/appArmorProfile", r#"{"type":"RuntimeDefault"}"#),
-    ("{}", "/spec/securityContext/supplementalGroups", "[65534]"),
-    ("{}", "/metadata/annotations", r#"{"container.apparmor.security.beta.kubernetes.io/agent":"runtime/default"}"#),
-    (r#"{"allowedCapabilities":["cap_net_bind_service"]}"#, "/spec/containers/0/securityContext/capabilities/add", r#"["NET_BIND_SERVICE"]"#),
-    (r#"{"allowedUserRanges":[{"min":10000,"max":20000}]}"#, "/spec/securityContext/runAsUser", "15000"),
-    (r#"{"allowedGroupRanges":[{"min":10000,"max":20000}]}"#, "/spec/securityContext/fsGroup", "20000"),
-    (r#"{"allowedGroupRanges":[{"min":10000,"max":20000}]}"#, "/spec/securityContext/supplementalGroups", "[10000, 65534]"),
-    (r#"{"runAsUser":1001,"runAsGroup":1001}"#, "/spec/securityContext/runAsUser", "1001"),
-    (r#"{"allowedSeccompProfiles":["RuntimeDefault","Localhost"]}"#, "/spec/securityContext/seccompProfile", r#"{"type":"Localhost","localhostProfile":"profiles/agent.json"}"#),
-];
-
-#[test]
-fn allowed_values_are_accepted() {
-    for (settings, pointer, value) in ALLOWED {
-        let mut request = compliant();
-        set(&mut request, pointer, serde_json::from_str(value).unwrap());
-        let settings: Value = serde_json::from_str(settings).unwrap();
-        let outcome = run(&request, settings.clone());
-        let warnings = match outcome {
-            agent_hardening_policy::response::Outcome::Mutate { object, .. } => {
-                // Only a settings change of the default identity may add fields.
-                assert!(
-                    settings.get("runAsGroup").is_some(),
-                    "{pointer}: mutated to {object}"
-                );
-                continue;
-            }
-            other => accepted(other),
-        };
-        assert!(warnings.is_empty(), "{pointer}: {warnings:?}");
-    }
-}
-
 #[test]
 fn allowed_capability_must_be_spelled_as_pod_security_expects() {
     let mut request = compliant();

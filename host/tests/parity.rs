@@ -20,10 +20,12 @@ fn wasm_and_native_verdicts_are_identical() {
         json!({"defaultFramework": "node", "allowedCapabilities": ["NET_BIND_SERVICE"]}),
     ];
     let mut compared = 0;
-    let mut names: Vec<_> = std::fs::read_dir(repo().join("test_data"))
-        .unwrap()
+    let mut names: Vec<_> = ["test_data", "test_data/rules"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(repo().join(dir)).unwrap())
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| !p.ends_with("index.json"))
         .collect();
     names.sort();
     for path in names {

@@ -20,13 +20,21 @@ pub fn fixture(name: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// Every request fixture, by file name.
+/// Every request fixture (including the per-rule ones under `rules/`), by relative name.
 pub fn all_fixtures() -> Vec<(String, Value)> {
-    let mut names: Vec<String> = std::fs::read_dir(test_data_dir())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json") && !n.starts_with("settings"))
-        .collect();
+    let mut names = Vec::new();
+    for dir in ["", "rules"] {
+        for entry in std::fs::read_dir(test_data_dir().join(dir)).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            if name.ends_with(".json") && name != "index.json" {
+                names.push(if dir.is_empty() {
+                    name
+                } else {
+                    format!("{dir}/{name}")
+                });
+            }
+        }
+    }
     names.sort();
     names
         .into_iter()
