@@ -313,6 +313,53 @@ fn a_trap_during_validate_becomes_an_internal_error_response() {
     );
 }
 
+/// A waPC guest (WAT) whose `validate` logs through `kubewarden/tracing/log`, as the SDK's
+/// logger does, then accepts.
+const LOGS_IN_VALIDATE: &str = r#"
+(module
+  (import "wapc" "__guest_response" (func $respond (param i32 i32)))
+  (import "wapc" "__host_call"
+    (func $host_call (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "\"v1\"")
+  (data (i32.const 16) "{\"valid\":true}")
+  (data (i32.const 64) "kubewarden")
+  (data (i32.const 80) "tracing")
+  (data (i32.const 96) "log")
+  (data (i32.const 128) "{\"level\":\"info\",\"message\":\"hello from the guest\"}")
+  (data (i32.const 256) "{\"accepted\":true}")
+  (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+    (if (i32.eq (local.get $op_len) (i32.const 8))
+      (then
+        (drop (call $host_call (i32.const 64) (i32.const 10) (i32.const 80) (i32.const 7)
+                               (i32.const 96) (i32.const 3) (i32.const 128) (i32.const 50)))
+        (call $respond (i32.const 256) (i32.const 17))
+        (return (i32.const 1))))
+    (if (i32.eq (local.get $op_len) (i32.const 16))
+      (then (call $respond (i32.const 0) (i32.const 4)) (return (i32.const 1))))
+    (call $respond (i32.const 16) (i32.const 14))
+    (i32.const 1)))
+"#;
+
+#[test]
+fn the_guests_log_calls_are_answered_and_printed_on_stderr() {
+    let wasm = temp_file("logs-in-validate.wat", LOGS_IN_VALIDATE.as_bytes());
+    let request = test_data("pod_minimal.json");
+    let out = kwhost(&[
+        "run",
+        "-r",
+        request.to_str().unwrap(),
+        wasm.to_str().unwrap(),
+    ]);
+    let response = stdout_json(&out);
+    assert_eq!(response["allowed"], json!(true));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(r#"{"level":"info","message":"hello from the guest"}"#),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn bench_prints_its_numbers() {
     let request = test_data("pod_minimal.json");
