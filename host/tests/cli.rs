@@ -332,7 +332,7 @@ const LOGS_IN_VALIDATE: &str = r#"
     (if (i32.eq (local.get $op_len) (i32.const 8))
       (then
         (drop (call $host_call (i32.const 64) (i32.const 10) (i32.const 80) (i32.const 7)
-                               (i32.const 96) (i32.const 3) (i32.const 128) (i32.const 50)))
+                               (i32.const 96) (i32.const 3) (i32.const 128) (i32.const 49)))
         (call $respond (i32.const 256) (i32.const 17))
         (return (i32.const 1))))
     (if (i32.eq (local.get $op_len) (i32.const 16))
