@@ -393,3 +393,21 @@ fn missing_writable_mounts_are_violations_in_validate_mode() {
         );
     }
 }
+
+#[test]
+fn generic_ephemeral_volumes_are_not_emptydirs_and_are_left_alone() {
+    let mut request = fixture("pod_compliant.json");
+    let claim = json!({
+        "name": "scratch",
+        "ephemeral": {"volumeClaimTemplate": {"spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "50Gi"}}
+        }}}
+    });
+    request["object"]["spec"]["volumes"]
+        .as_array_mut()
+        .unwrap()
+        .push(claim);
+    accepted(run_default(&request));
+    accepted(run(&request, json!({"mode": "validate"})));
+}
