@@ -28,14 +28,13 @@ pub fn target_name(list: &str, container: &Map<String, Value>) -> Target {
     }
 }
 
-/// Checks (and in mutate mode hardens) the container at `path`.
-pub fn check_container(ctx: &mut Ctx<'_>, container: &mut Value, path: &FieldPath<'_>, list: &str) {
-    let Some(container) = container.as_object_mut() else {
-        let found = container.clone();
-        ctx.violation(path, &found, "a container object");
-        return;
-    };
-    let target = target_name(list, container);
+/// Checks (and in mutate mode hardens) the container at `path`, named `target` in warnings.
+pub fn check_container(
+    ctx: &mut Ctx<'_>,
+    container: &mut Map<String, Value>,
+    path: &FieldPath<'_>,
+    target: &Target,
+) {
     if ctx.settings.image_user_check != ImageUserCheck::Off
         && let Some(image) = container.get("image").and_then(Value::as_str)
     {
@@ -49,14 +48,14 @@ pub fn check_container(ctx: &mut Ctx<'_>, container: &mut Value, path: &FieldPat
     let mut sc = ctx.child(container, "securityContext", &sc_path);
     let at = At {
         path: &sc_path,
-        target: &target,
+        target,
     };
     let field = |key, fill| Field {
         path: &sc_path,
         rel: "securityContext",
         key,
         fill: Some(fill),
-        target: &target,
+        target,
     };
     let read_only = field("readOnlyRootFilesystem", json!(true));
     ctx.ensure(&mut sc, read_only, is_true, || "true".into());

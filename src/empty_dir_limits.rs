@@ -11,36 +11,29 @@ use crate::fields::{Ctx, Missing, present};
 use crate::report::Added;
 use crate::settings::parse::quantity_value;
 
-/// Checks, and in mutate mode completes, the sizeLimit of every emptyDir in `volumes`.
-pub fn check(ctx: &mut Ctx<'_>, volumes: &mut [Value], spec_path: &FieldPath<'_>) {
-    let list = spec_path.key("volumes");
-    for (i, volume) in volumes.iter_mut().enumerate() {
-        let Some(volume) = volume.as_object_mut() else {
-            continue; // reported by the volume-type rule
-        };
-        let (mut name, mut empty_dir) = (None, None);
-        for (key, value) in volume.iter_mut() {
-            match key.as_str() {
-                "name" => name = value.as_str(),
-                "emptyDir" => empty_dir = Some(value),
-                _ => {}
-            }
+/// Checks, and in mutate mode completes, the sizeLimit of `volume` (at `item`) if it is an
+/// emptyDir.
+pub fn check(ctx: &mut Ctx<'_>, volume: &mut Map<String, Value>, item: &FieldPath<'_>) {
+    let (mut name, mut empty_dir) = (None, None);
+    for (key, value) in volume.iter_mut() {
+        match key.as_str() {
+            "name" => name = value.as_str(),
+            "emptyDir" => empty_dir = Some(value),
+            _ => {}
         }
-        let item = list.index(i);
-        let path = item.key("emptyDir");
-        match empty_dir {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(empty_dir)) => {
-                size_limit(ctx, empty_dir, &path, name.unwrap_or("(unnamed)"))
-            }
-            Some(other) => {
-                let other = other.clone();
-                ctx.violation(path, &other, "an emptyDir object");
-            }
+    }
+    let path = item.key("emptyDir");
+    match empty_dir {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(empty_dir)) => {
+            size_limit(ctx, empty_dir, &path, name.unwrap_or("(unnamed)"))
+        }
+        Some(other) => {
+            let other = other.clone();
+            ctx.violation(path, &other, "an emptyDir object");
         }
     }
 }
-
 fn size_limit(
     ctx: &mut Ctx<'_>,
     empty_dir: &mut Map<String, Value>,

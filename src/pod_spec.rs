@@ -1,14 +1,17 @@
-//! One pod spec, walked once: pod-level rules, then every container of every list, then the
-//! volumes and writable paths.
+//! One pod spec, walked once: pod-level rules, the volumes (types, size limits, an index of
+//! them), then each container of each list — its own rules and its writable paths together —
+//! and last the emptyDir volumes the containers were given.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::container_rules::{CONTAINER_LISTS, check_container};
+use crate::container_rules::{CONTAINER_LISTS, check_container, target_name};
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, array_mut};
-use crate::{pod_rules, volumes, writable_paths};
+use crate::report::Target;
+use crate::writable_paths::WritablePaths;
+use crate::{pod_rules, volumes};
 
 /// Which parts of a pod spec an evaluation may look at and change.
 pub enum Scope {
@@ -49,38 +52,66 @@ pub fn check_template(
     };
     match scope {
         Scope::Whole => {
+            let meta_path = FieldPath::root(at.metadata_path);
             pod_rules::check_pod(ctx, spec, &spec_path);
-            pod_rules::check_annotations(ctx, metadata, &FieldPath::root(at.metadata_path));
+            pod_rules::check_annotations(ctx, metadata, &meta_path);
+            let index = volumes::check(ctx, spec, &spec_path);
+            let mut writable = WritablePaths::new(ctx, metadata, &meta_path, index);
             for list in CONTAINER_LISTS {
-                check_list(ctx, spec, &spec_path, list, |_| true);
+                walk_list(
+                    ctx,
+                    spec,
+                    &spec_path,
+                    list,
+                    |ctx, container, path, target| {
+                        check_container(ctx, container, path, target);
+                        writable.container(ctx, container, path, list, target);
+                    },
+                );
             }
-            volumes::check_volume_types(ctx, spec, &spec_path);
-            writable_paths::check(ctx, spec, metadata, at);
+            writable.finish(spec);
         }
         Scope::NewEphemeral(old_names) => {
-            let is_new = |c: &Value| {
-                let name = c.get("name").and_then(Value::as_str).unwrap_or("");
-                !old_names.contains(name)
-            };
-            check_list(ctx, spec, &spec_path, "ephemeralContainers", is_new);
+            let list = "ephemeralContainers";
+            walk_list(
+                ctx,
+                spec,
+                &spec_path,
+                list,
+                |ctx, container, path, target| {
+                    let name = container.get("name").and_then(Value::as_str).unwrap_or("");
+                    if !old_names.contains(name) {
+                        check_container(ctx, container, path, target);
+                    }
+                },
+            );
         }
     }
 }
 
-fn check_list(
+/// Calls `each` once for every container of `list`, with its path and warning name.
+fn walk_list(
     ctx: &mut Ctx<'_>,
     spec: &mut Map<String, Value>,
     spec_path: &FieldPath<'_>,
     list: &str,
-    wanted: impl Fn(&Value) -> bool,
+    mut each: impl FnMut(&mut Ctx<'_>, &mut Map<String, Value>, &FieldPath<'_>, &Target),
 ) {
     let Some(containers) = array_mut(ctx, spec, list, spec_path) else {
         return;
     };
     let list_path = spec_path.key(list);
     for (i, container) in containers.iter_mut().enumerate() {
-        if wanted(container) {
-            check_container(ctx, container, &list_path.index(i), list);
+        let path = list_path.index(i);
+        match container.as_object_mut() {
+            Some(container) => {
+                let target = target_name(list, container);
+                each(ctx, container, &path, &target);
+            }
+            None => {
+                let found = container.clone();
+                ctx.violation(path, &found, "a container object");
+            }
         }
     }
 }

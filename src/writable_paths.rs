@@ -7,58 +7,67 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value, json};
 
-use crate::container_rules::{CONTAINER_LISTS, target_name};
-use crate::empty_dir_limits;
 use crate::field_path::FieldPath;
-use crate::fields::{Ctx, Missing, array_mut, present};
+use crate::fields::{Ctx, Missing, present};
 use crate::paths::{is_at_or_under, trim};
-use crate::pod_spec::Location;
 use crate::report::{Added, Target};
 use crate::settings::WritablePath;
+use crate::volumes::VolumeIndex;
 
 /// Volume name prefix for injected emptyDirs.
 const VOLUME_PREFIX: &str = "writable";
 const MAX_NAME_LEN: usize = 63;
 
-/// Checks and completes the writable paths of every container of the pod spec.
-pub fn check(
-    ctx: &mut Ctx<'_>,
-    spec: &mut Map<String, Value>,
-    metadata: Option<&Value>,
-    at: &Location<'_>,
-) {
-    let path = FieldPath::root(at.spec_path);
-    let Some(required) = required_paths(ctx, metadata, &FieldPath::root(at.metadata_path)) else {
-        return;
-    };
-    let volumes_ok = !matches!(present(spec.get("volumes")), Some(v) if !v.is_array());
-    let writable = writable_volumes(spec);
-    if let Some(volumes) = spec.get_mut("volumes").and_then(Value::as_array_mut) {
-        empty_dir_limits::check(ctx, volumes, &path);
-    }
-    let mut plan = Injection::new(spec, &required);
-    for list in CONTAINER_LISTS {
-        let Some(containers) = array_mut(ctx, spec, list, &path) else {
-            continue;
-        };
-        let list_path = path.key(list);
-        for (i, container) in containers.iter_mut().enumerate() {
-            let Some(container) = container.as_object_mut() else {
-                continue; // reported by the container rules
-            };
-            let cpath = list_path.index(i);
-            let mounts = mounts(ctx, container, &cpath, &writable);
-            forbidden(ctx, &mounts, &cpath);
-            // Ephemeral containers can't get new mounts: the API forbids adding volumes then.
-            if list != "ephemeralContainers" {
-                let target = target_name(list, container);
-                cover(
-                    ctx, container, &mounts, &cpath, &target, &mut plan, volumes_ok,
-                );
-            }
+/// The writable-path rules for one pod spec: prepared once from the settings, the framework
+/// label and the volume index, applied to each container as the walk reaches it, and finished by
+/// adding the emptyDir volumes the containers were given.
+pub struct WritablePaths<'s> {
+    /// `writablePaths` plus the framework's (empty after an unknown framework was reported).
+    required: Vec<&'s WritablePath>,
+    /// The pod's volumes that can be written to.
+    writable: BTreeSet<String>,
+    /// Whether volumes can be added (`volumes` is absent or a list).
+    can_add: bool,
+    injection: Injection,
+}
+
+impl<'s> WritablePaths<'s> {
+    pub fn new(
+        ctx: &mut Ctx<'s>,
+        metadata: Option<&Value>,
+        meta_path: &FieldPath<'_>,
+        volumes: VolumeIndex,
+    ) -> Self {
+        let required = required_paths(ctx, metadata, meta_path).unwrap_or_default();
+        WritablePaths {
+            required,
+            writable: volumes.writable,
+            can_add: volumes.well_formed,
+            injection: Injection::new(volumes.names),
         }
     }
-    plan.add_volumes(spec);
+
+    /// Checks the container's writable mounts and, except for ephemeral containers (the API
+    /// forbids adding volumes then), gives it the required paths it lacks.
+    pub fn container(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        container: &mut Map<String, Value>,
+        cpath: &FieldPath<'_>,
+        list: &str,
+        target: &Target,
+    ) {
+        let mounts = mounts(ctx, container, cpath, &self.writable);
+        forbidden(ctx, &mounts, cpath);
+        if list != "ephemeralContainers" {
+            cover(ctx, self, container, &mounts, cpath, target);
+        }
+    }
+
+    /// Adds the volumes the containers were given.
+    pub fn finish(self, spec: &mut Map<String, Value>) {
+        self.injection.add_volumes(spec, &self.required);
+    }
 }
 
 /// `writablePaths` plus the paths of the pod's framework; `None` after reporting an unknown
@@ -103,40 +112,6 @@ fn required_paths<'s>(
         }
     }
     Some(paths)
-}
-
-/// Names of the pod's volumes that can be written to.
-fn writable_volumes(spec: &Map<String, Value>) -> BTreeSet<String> {
-    let Some(volumes) = spec.get("volumes").and_then(Value::as_array) else {
-        return BTreeSet::new();
-    };
-    volumes
-        .iter()
-        .filter(|v| is_writable_volume(v))
-        .filter_map(|v| v.get("name").and_then(Value::as_str).map(str::to_string))
-        .collect()
-}
-
-fn is_writable_volume(volume: &Value) -> bool {
-    let read_only_flag = |key: &str| {
-        volume
-            .get(key)
-            .and_then(|s| s.get("readOnly"))
-            .and_then(Value::as_bool)
-            == Some(true)
-    };
-    let Some(map) = volume.as_object() else {
-        return false;
-    };
-    map.iter().any(|(key, source)| match key.as_str() {
-        "name" => false,
-        _ if source.is_null() => false,
-        // Sources the kubelet always mounts read-only.
-        "configMap" | "secret" | "projected" | "downwardAPI" | "image" => false,
-        "persistentVolumeClaim" | "csi" => !read_only_flag(key),
-        // emptyDir, ephemeral, hostPath and anything else may be written.
-        _ => true,
-    })
 }
 
 /// A container's mount: where, and whether the container can write there.
@@ -195,15 +170,20 @@ fn forbidden(ctx: &mut Ctx<'_>, mounts: &[Mount], cpath: &FieldPath<'_>) {
 /// Gives the container a writable mount for every required path it lacks.
 fn cover(
     ctx: &mut Ctx<'_>,
+    plan: &mut WritablePaths<'_>,
     container: &mut Map<String, Value>,
     mounts: &[Mount],
     cpath: &FieldPath<'_>,
     target: &Target,
-    plan: &mut Injection<'_>,
-    volumes_ok: bool,
 ) {
+    let WritablePaths {
+        required,
+        injection,
+        can_add,
+        ..
+    } = plan;
+    let can_add = *can_add;
     let mut added: Vec<&str> = Vec::new();
-    let required = plan.required.clone();
     for (j, w) in required.iter().enumerate() {
         let covered = mounts
             .iter()
@@ -229,11 +209,11 @@ fn cover(
                     w.path
                 ),
             ),
-            Missing::Add if volumes_ok => {
-                let volume = plan.volume_for(j);
+            Missing::Add if can_add => {
+                let volume = injection.volume_for(j, &w.path);
                 if push_mount(container, &volume, &w.path) {
                     added.push(&w.path);
-                    let added = Added::Text(plan.description(j));
+                    let added = Added::Text(injection.description(j, w));
                     ctx.report.change(added, target);
                 }
             }
@@ -263,8 +243,8 @@ fn push_mount(container: &mut Map<String, Value>, volume: &str, path: &str) -> b
 
 /// The emptyDir volumes the pod gains: one per required path, shared by its containers, named
 /// so that they never collide with the user's volumes.
-struct Injection<'s> {
-    required: Vec<&'s WritablePath>,
+struct Injection {
+    /// Every volume name in use, the user's and the injected ones.
     taken: BTreeSet<String>,
     /// Required path index → volume name, for the volumes created so far.
     created: BTreeMap<usize, String>,
@@ -272,34 +252,20 @@ struct Injection<'s> {
     descriptions: BTreeMap<usize, Rc<str>>,
 }
 
-impl<'s> Injection<'s> {
-    fn new(spec: &Map<String, Value>, required: &[&'s WritablePath]) -> Self {
-        let taken = spec
-            .get("volumes")
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .filter_map(|v| v.get("name").and_then(Value::as_str).map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+impl Injection {
+    fn new(taken: BTreeSet<String>) -> Self {
         Injection {
-            required: required.to_vec(),
             taken,
             created: BTreeMap::new(),
             descriptions: BTreeMap::new(),
         }
     }
 
-    fn volume_for(&mut self, index: usize) -> String {
+    /// The volume for required path `index` (at `path`), named on first use.
+    fn volume_for(&mut self, index: usize, path: &str) -> String {
         if let Some(name) = self.created.get(&index) {
             return name.clone();
         }
-        let path = self
-            .required
-            .get(index)
-            .map(|w| w.path.as_str())
-            .unwrap_or("");
         let base = volume_name(path);
         let mut name = base.clone();
         let mut n = 2;
@@ -314,22 +280,17 @@ impl<'s> Injection<'s> {
         name
     }
 
-    fn description(&mut self, index: usize) -> Rc<str> {
-        let required = &self.required;
+    fn description(&mut self, index: usize, w: &WritablePath) -> Rc<str> {
         let text = self.descriptions.entry(index).or_insert_with(|| {
-            let text = match required.get(index) {
-                Some(w) => format!(
-                    "a writable emptyDir at {} (sizeLimit {})",
-                    w.path, w.size_limit
-                ),
-                None => String::new(),
-            };
-            Rc::from(text)
+            Rc::from(format!(
+                "a writable emptyDir at {} (sizeLimit {})",
+                w.path, w.size_limit
+            ))
         });
         Rc::clone(text)
     }
 
-    fn add_volumes(self, spec: &mut Map<String, Value>) {
+    fn add_volumes(self, spec: &mut Map<String, Value>, required: &[&WritablePath]) {
         if self.created.is_empty() {
             return;
         }
@@ -343,7 +304,7 @@ impl<'s> Injection<'s> {
             return;
         };
         for (index, name) in self.created {
-            if let Some(w) = self.required.get(index) {
+            if let Some(w) = required.get(index) {
                 list.push(json!({"name": name, "emptyDir": {"sizeLimit": w.size_limit.as_str()}}));
             }
         }

@@ -8,14 +8,20 @@ use kwhost::annotate::{METADATA_SECTION, read_metadata, sections};
 use kwhost::callbacks::HostCalls;
 use kwhost::engine::Policy;
 use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Output;
 
-fn run(request: &str, extra: &[&str]) -> Value {
-    let request = test_data(request);
-    let wasm = policy_wasm();
+/// `kwhost run` of `wasm` on the request at `request`, with `extra` flags.
+fn run_wasm(wasm: &Path, request: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["run", "--request-path", request.to_str().unwrap()];
     args.extend_from_slice(extra);
     args.push(wasm.to_str().unwrap());
-    stdout_json(&kwhost(&args))
+    kwhost(&args)
+}
+
+/// The policy's answer to a fixture.
+fn run(request: &str, extra: &[&str]) -> Value {
+    stdout_json(&run_wasm(&policy_wasm(), &test_data(request), extra))
 }
 
 #[test]
@@ -89,12 +95,7 @@ fn an_admission_review_is_read_through_its_request() {
         json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request});
     let path = temp_file("review.json", &serde_json::to_vec(&review).unwrap());
     let wasm = policy_wasm();
-    let response = stdout_json(&kwhost(&[
-        "run",
-        "-r",
-        path.to_str().unwrap(),
-        wasm.to_str().unwrap(),
-    ]));
+    let response = stdout_json(&run_wasm(&wasm, &path, &[]));
     assert_eq!(response["uid"], request["uid"]);
     assert_eq!(response["allowed"], json!(false));
 }
@@ -263,43 +264,42 @@ fn a_trapping_policy_gives_an_error_response() {
     // fails with a message instead of crashing.
     let wasm = temp_file("trap.wasm", &trapping_module());
     let request = test_data("pod_minimal.json");
-    let out = kwhost(&[
-        "run",
-        "-r",
-        request.to_str().unwrap(),
-        wasm.to_str().unwrap(),
-    ]);
+    let out = run_wasm(&wasm, &request, &[]);
     assert!(!out.status.success());
     assert!(out.status.code().is_some(), "killed by a signal");
     assert!(!out.stderr.is_empty());
 }
 
-/// A waPC guest (WAT) that answers `protocol_version` and `validate_settings` but traps in
-/// `validate` (the host passes the operation's length: 8 is "validate").
-const TRAPS_IN_VALIDATE: &str = r#"
+/// A waPC guest in WAT that answers `protocol_version` ("v1") and `validate_settings`
+/// (valid) itself, and runs `validate_body` for `validate`. The host passes the operation's
+/// length: 8 is "validate", 16 "protocol_version". `imports` and `data` are spliced in; offsets
+/// below 64 are taken.
+fn wapc_guest(imports: &str, data: &str, validate_body: &str) -> String {
+    format!(
+        r#"
 (module
   (import "wapc" "__guest_response" (func $respond (param i32 i32)))
+  {imports}
   (memory (export "memory") 1)
   (data (i32.const 0) "\"v1\"")
-  (data (i32.const 16) "{\"valid\":true}")
+  (data (i32.const 16) "{{\"valid\":true}}")
+  {data}
   (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
-    (if (i32.eq (local.get $op_len) (i32.const 8)) (then unreachable))
+    (if (i32.eq (local.get $op_len) (i32.const 8)) (then {validate_body}))
     (if (i32.eq (local.get $op_len) (i32.const 16))
       (then (call $respond (i32.const 0) (i32.const 4)) (return (i32.const 1))))
     (call $respond (i32.const 16) (i32.const 14))
     (i32.const 1)))
-"#;
+"#
+    )
+}
 
 #[test]
 fn a_trap_during_validate_becomes_an_internal_error_response() {
-    let wasm = temp_file("traps-in-validate.wat", TRAPS_IN_VALIDATE.as_bytes());
+    let guest = wapc_guest("", "", "unreachable");
+    let wasm = temp_file("traps-in-validate.wat", guest.as_bytes());
     let request = test_data("pod_minimal.json");
-    let out = kwhost(&[
-        "run",
-        "-r",
-        request.to_str().unwrap(),
-        wasm.to_str().unwrap(),
-    ]);
+    let out = run_wasm(&wasm, &request, &[]);
     let response = stdout_json(&out);
     let uid: Value =
         serde_json::from_slice::<Value>(&std::fs::read(&request).unwrap()).unwrap()["uid"].clone();
@@ -308,49 +308,32 @@ fn a_trap_during_validate_becomes_an_internal_error_response() {
     assert_eq!(response["status"]["code"], json!(500));
     let message = response["status"]["message"].as_str().unwrap();
     assert!(
-        message.starts_with("internal error: the policy failed: "),
+        // The call itself failed (a trap), not the reading of an answer.
+        message.starts_with("internal error: the policy failed: Guest call failure"),
         "{message}"
     );
 }
 
-/// A waPC guest (WAT) whose `validate` logs through `kubewarden/tracing/log`, as the SDK's
-/// logger does, then accepts.
-const LOGS_IN_VALIDATE: &str = r#"
-(module
-  (import "wapc" "__guest_response" (func $respond (param i32 i32)))
-  (import "wapc" "__host_call"
-    (func $host_call (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 0) "\"v1\"")
-  (data (i32.const 16) "{\"valid\":true}")
-  (data (i32.const 64) "kubewarden")
+/// `validate` logs through `kubewarden/tracing/log`, as the SDK's logger does, then accepts.
+const LOG_IMPORT: &str = r#"(import "wapc" "__host_call"
+    (func $host_call (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))"#;
+const LOG_DATA: &str = r#"(data (i32.const 64) "kubewarden")
   (data (i32.const 80) "tracing")
   (data (i32.const 96) "log")
   (data (i32.const 128) "{\"level\":\"info\",\"message\":\"hello from the guest\"}")
-  (data (i32.const 256) "{\"accepted\":true}")
-  (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
-    (if (i32.eq (local.get $op_len) (i32.const 8))
-      (then
-        (drop (call $host_call (i32.const 64) (i32.const 10) (i32.const 80) (i32.const 7)
-                               (i32.const 96) (i32.const 3) (i32.const 128) (i32.const 49)))
-        (call $respond (i32.const 256) (i32.const 17))
-        (return (i32.const 1))))
-    (if (i32.eq (local.get $op_len) (i32.const 16))
-      (then (call $respond (i32.const 0) (i32.const 4)) (return (i32.const 1))))
-    (call $respond (i32.const 16) (i32.const 14))
-    (i32.const 1)))
-"#;
+  (data (i32.const 256) "{\"accepted\":true}")"#;
+const LOG_THEN_ACCEPT: &str = r#"
+    (drop (call $host_call (i32.const 64) (i32.const 10) (i32.const 80) (i32.const 7)
+                           (i32.const 96) (i32.const 3) (i32.const 128) (i32.const 49)))
+    (call $respond (i32.const 256) (i32.const 17))
+    (return (i32.const 1))"#;
 
 #[test]
 fn the_guests_log_calls_are_answered_and_printed_on_stderr() {
-    let wasm = temp_file("logs-in-validate.wat", LOGS_IN_VALIDATE.as_bytes());
+    let guest = wapc_guest(LOG_IMPORT, LOG_DATA, LOG_THEN_ACCEPT);
+    let wasm = temp_file("logs-in-validate.wat", guest.as_bytes());
     let request = test_data("pod_minimal.json");
-    let out = kwhost(&[
-        "run",
-        "-r",
-        request.to_str().unwrap(),
-        wasm.to_str().unwrap(),
-    ]);
+    let out = run_wasm(&wasm, &request, &[]);
     let response = stdout_json(&out);
     assert_eq!(response["allowed"], json!(true));
     let stderr = String::from_utf8_lossy(&out.stderr);
