@@ -411,3 +411,48 @@ fn generic_ephemeral_volumes_are_not_emptydirs_and_are_left_alone() {
     accepted(run_default(&request));
     accepted(run(&request, json!({"mode": "validate"})));
 }
+
+#[test]
+fn an_unknown_framework_still_gets_the_other_volume_checks() {
+    let mut request = fixture("pod_emptydir_var_log.json");
+    set(
+        &mut request,
+        "/metadata/labels/agent.framework",
+        json!("ruby"),
+    );
+    set(
+        &mut request,
+        "/spec/volumes/0/emptyDir/sizeLimit",
+        json!("50Gi"),
+    );
+    let message = rejection(run_default(&request));
+    assert!(
+        message.contains("metadata.labels[agent.framework]: found \"ruby\""),
+        "{message}"
+    );
+    assert!(
+        message.contains("spec.volumes[0].emptyDir.sizeLimit: found \"50Gi\""),
+        "{message}"
+    );
+    assert!(
+        message.contains("volumeMounts[2].mountPath: found \"/var/log/agent\""),
+        "{message}"
+    );
+}
+
+#[test]
+fn forbidden_writable_paths_are_a_setting() {
+    let mut request = fixture("pod_var_logs_allowed.json");
+    set(
+        &mut request,
+        "/spec/containers/0/volumeMounts/2/mountPath",
+        json!("/etc/agent"),
+    );
+    accepted(run_default(&request));
+    let settings = json!({"forbiddenWritablePaths": ["/var/log", "/etc"]});
+    let message = rejection(run(&request, settings));
+    assert!(
+        message.contains("found \"/etc/agent\", allowed no writable mount at, under or above /etc"),
+        "{message}"
+    );
+}
