@@ -74,7 +74,7 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
 @test "validate mode: missing fields are violations, nothing is mutated" {
   kw_run pod_minimal.json --settings-json '{"mode": "validate"}'
   [ "$(allowed)" = false ]
-  [[ "$(message)" == *"spec.containers[0].securityContext.readOnlyRootFilesystem: found nothing (unset), allowed true"* ]]
+  [[ "$(message)" == *"spec.containers[0] (agent).securityContext.readOnlyRootFilesystem: found nothing (unset), allowed true"* ]]
 }
 
 @test "invalid settings are refused with every problem" {
@@ -108,7 +108,7 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
   for kind in deployment replicaset statefulset daemonset job replicationcontroller; do
     kw_run "${kind}_update_privileged.json"
     [ "$(allowed)" = false ]
-    [[ "$(message)" == *"spec.template.spec.containers[0].securityContext.privileged: found true"* ]]
+    [[ "$(message)" == *"spec.template.spec.containers[0] (agent).securityContext.privileged: found true"* ]]
   done
   kw_run cronjob_update_privileged.json
   [[ "$(message)" == *"spec.jobTemplate.spec.template.spec.hostPID: found true"* ]]
@@ -177,14 +177,14 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
 @test "size limits: an oversized memory emptyDir is rejected" {
   kw_run pod_memory_emptydir_too_big.json
   [ "$(allowed)" = false ]
-  [[ "$(message)" == *'spec.volumes[2].emptyDir.sizeLimit: found "16Gi", allowed a sizeLimit above 0 and at most 10Gi'* ]]
+  [[ "$(message)" == *'spec.volumes[2] (shm).emptyDir.sizeLimit: found "16Gi", allowed a sizeLimit above 0 and at most 10Gi'* ]]
 }
 
 @test "image user check: a root image is rejected from the recorded registry answer" {
   kw_run pod_compliant.json --settings-json '{"imageUserCheck": "enforce"}' \
     --replay-host-capabilities-interactions test_data/sessions/image_runs_as_root.yml
   [ "$(allowed)" = false ]
-  [[ "$(message)" == *"spec.containers[0].image"*"sets no USER"*"add \`USER 65534\`"* ]]
+  [[ "$(message)" == *"spec.containers[0] (agent).image"*"sets no USER"*"add \`USER 65534\`"* ]]
 }
 
 @test "image user check: a non-root image is accepted" {

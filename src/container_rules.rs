@@ -1,15 +1,13 @@
 //! Rules for one container — regular, init (native sidecars included) or ephemeral: its
 //! securityContext, capabilities, host ports, and `host` on probes and lifecycle handlers.
 
-use std::rc::Rc;
-
 use serde_json::{Map, Value, json};
 
 use crate::capabilities::normalise;
 use crate::field_path::FieldPath;
 use crate::fields::{Child, Ctx, Field, Missing, array, is_false, is_true, present};
 use crate::report::{Added, Target};
-use crate::security_context::{self, At, Level};
+use crate::security_context::{self, At, Level, PodGaps};
 use crate::settings::ImageUserCheck;
 
 /// The three container lists of a pod spec, in the order they are checked and reported.
@@ -22,18 +20,21 @@ pub fn target_name(list: &str, container: &Map<String, Value>) -> Target {
         .and_then(Value::as_str)
         .unwrap_or("(unnamed)");
     match list {
-        "initContainers" => Rc::from(format!("init {name}")),
-        "ephemeralContainers" => Rc::from(format!("ephemeral {name}")),
-        _ => Rc::from(name),
+        "initContainers" => Target::named(format!("init {name}")),
+        "ephemeralContainers" => Target::named(format!("ephemeral {name}")),
+        _ => Target::named(name),
     }
 }
 
 /// Checks (and in mutate mode hardens) the container at `path`, named `target` in warnings.
+/// `gaps`: what the pod level lacks and this container must therefore set itself (debug
+/// containers added to an existing pod).
 pub fn check_container(
     ctx: &mut Ctx<'_>,
     container: &mut Map<String, Value>,
     path: &FieldPath<'_>,
     target: &Target,
+    gaps: Option<PodGaps>,
 ) {
     if ctx.settings.image_user_check != ImageUserCheck::Off
         && let Some(image) = container.get("image").and_then(Value::as_str)
@@ -70,6 +71,9 @@ pub fn check_container(
     });
     capabilities(ctx, &mut sc, &at);
     security_context::check_all(ctx, &mut sc, &at, Level::Container);
+    if let Some(gaps) = gaps {
+        security_context::fill_gaps(ctx, &mut sc, &at, gaps);
+    }
 }
 
 /// capabilities.drop must hold `ALL`; capabilities.add only the allowed ones.
@@ -105,7 +109,9 @@ fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_>, path: &FieldPath<'_>, targe
     let map = match caps {
         Child::Object(map) => map,
         Child::Malformed => return,
-        Child::Missing => return ctx.ensure(caps, field(None), has_all, allowed),
+        Child::Missing => {
+            return ctx.ensure(caps, field(Some(json!(["ALL"]))), has_all, allowed);
+        }
     };
     match present(map.get("drop")) {
         None => {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, Missing, present};
-use crate::report::Added;
+use crate::report::{Added, Target};
 use crate::settings::parse::quantity_value;
 
 /// Checks, and in mutate mode completes, the sizeLimit of `volume` (at `item`) if it is an
@@ -50,7 +50,7 @@ fn size_limit(
                 empty_dir.insert("sizeLimit".to_string(), json!(default));
                 let added = Added::Text(Rc::from(format!("emptyDir.sizeLimit: {default}")));
                 ctx.report
-                    .change(added, &Rc::from(format!("volume {name}")));
+                    .change(added, &Target::named(format!("volume {name}")));
             }
             Missing::Report => ctx.missing_violation(path.key("sizeLimit"), allowed()),
             Missing::Ignore => {}

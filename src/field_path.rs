@@ -4,6 +4,9 @@
 
 use std::fmt;
 
+/// How many characters of a name a path shows.
+const MAX_NAME_SHOWN: usize = 63;
+
 #[derive(Clone, Copy)]
 enum Segment<'a> {
     /// The start, already dotted: `spec`, `spec.template.spec`.
@@ -12,6 +15,8 @@ enum Segment<'a> {
     Key(&'a str),
     /// `[3]`
     Index(usize),
+    /// `[3] (name)`: a list item people know by its name (a container, a volume).
+    Named(usize, &'a str),
     /// `[key]`, for map keys that contain dots (labels, annotations).
     MapKey(&'a str),
 }
@@ -38,6 +43,15 @@ impl<'a> FieldPath<'a> {
         self.child(Segment::Index(index))
     }
 
+    /// The item `index` of a list, shown with its name when it has one, so that a person
+    /// finds `spec.containers[12] (proxy)` in a long pod.
+    pub fn named(&'a self, index: usize, name: Option<&'a str>) -> FieldPath<'a> {
+        match name {
+            Some(name) if !name.is_empty() => self.child(Segment::Named(index, name)),
+            _ => self.index(index),
+        }
+    }
+
     pub fn map_key(&'a self, key: &'a str) -> FieldPath<'a> {
         self.child(Segment::MapKey(key))
     }
@@ -59,6 +73,14 @@ impl fmt::Display for FieldPath<'_> {
             Segment::Root(path) => f.write_str(path),
             Segment::Key(key) => write!(f, ".{key}"),
             Segment::Index(i) => write!(f, "[{i}]"),
+            Segment::Named(i, name) => {
+                // Names are DNS labels once the API server has validated the object; before
+                // that (mutating admission) they can be anything, so keep them short.
+                match name.char_indices().nth(MAX_NAME_SHOWN) {
+                    Some((cut, _)) => write!(f, "[{i}] ({}…)", name.get(..cut).unwrap_or("")),
+                    None => write!(f, "[{i}] ({name})"),
+                }
+            }
             Segment::MapKey(key) => write!(f, "[{key}]"),
         }
     }
@@ -77,6 +99,26 @@ mod tests {
         assert_eq!(
             sc.key("runAsUser").to_string(),
             "spec.template.spec.initContainers[1].securityContext.runAsUser"
+        );
+        let containers = spec.key("containers");
+        let proxy = containers.named(12, Some("proxy"));
+        assert_eq!(
+            proxy.key("image").to_string(),
+            "spec.template.spec.containers[12] (proxy).image"
+        );
+        assert_eq!(
+            containers.named(0, None).to_string(),
+            "spec.template.spec.containers[0]"
+        );
+        assert_eq!(
+            containers.named(0, Some("")).to_string(),
+            "spec.template.spec.containers[0]"
+        );
+        let long = "x".repeat(100);
+        let shown = containers.named(1, Some(&long)).to_string();
+        assert!(
+            shown.ends_with(&format!("[1] ({}…)", "x".repeat(63))),
+            "{shown}"
         );
         let meta = FieldPath::root("metadata");
         let labels = meta.key("labels");

@@ -50,8 +50,7 @@ impl Child<'_> {
 }
 
 /// A hardened field: where it is, how warnings name it, and the value filled in when it is
-/// missing (`None`: nothing can be filled in, so missing is a violation in every mode but
-/// template checking).
+/// missing (`None`: nothing can be filled in, so missing is a violation in every mode).
 pub struct Field<'p> {
     pub path: &'p FieldPath<'p>,
     /// Short name of the object in warnings (`securityContext`), relative to the pod spec
@@ -178,7 +177,10 @@ impl<'a> Ctx<'a> {
                 self.violation(field.path.key(field.key), &value, allowed());
             }
             None => match (self.missing, field.fill, map) {
-                (Missing::Ignore, _, _) => {}
+                // A template that is checked, not mutated: its pods get the field when they are
+                // created — unless nothing can be filled in, which must fail now, at apply time,
+                // and not at every pod the controller creates later.
+                (Missing::Ignore, Some(_), _) => {}
                 (Missing::Add, Some(fill), Some(map)) => {
                     let added = Added::Field {
                         rel: field.rel,

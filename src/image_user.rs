@@ -39,10 +39,27 @@ impl ImageConfigs for OciHost {
     fn user(&mut self, image: &str) -> Result<Option<String>, String> {
         let request = serde_json::to_vec(image).map_err(|e| e.to_string())?;
         let answer = wapc_guest::host_call("kubewarden", "oci", "v1/oci_manifest_config", &request)
-            .map_err(|e| format!("the registry lookup failed: {e}"))?;
-        let parsed: ManifestAndConfig = serde_json::from_slice(&answer)
-            .map_err(|e| format!("the image config could not be read: {e}"))?;
+            .map_err(|e| format!("the registry lookup failed: {}", first_line(&e.to_string())))?;
+        let parsed: ManifestAndConfig = serde_json::from_slice(&answer).map_err(|e| {
+            let e = e.to_string();
+            format!("the image config could not be read: {}", first_line(&e))
+        })?;
         Ok(parsed.config.config.and_then(|c| c.user))
+    }
+}
+
+/// The first line of a host error, kept short: the policy server's errors can carry a whole
+/// backtrace, which does not belong in a rejection message.
+pub fn first_line(text: &str) -> String {
+    const MAX: usize = 200;
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    match line.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", line.get(..cut).unwrap_or("")),
+        None => line.to_string(),
     }
 }
 
@@ -75,7 +92,10 @@ pub fn check(ctx: &mut Ctx<'_>, configs: &mut dyn ImageConfigs) {
                 }
             ),
             Ok(_) => continue,
-            Err(why) => format!("an image whose USER can be checked ({image}: {why})"),
+            Err(why) => format!(
+                "an image whose USER can be checked ({image}: {})",
+                first_line(&why)
+            ),
         };
         match mode {
             ImageUserCheck::Enforce => ctx.report.violation(path, format!("{image:?}"), problem),
@@ -90,6 +110,17 @@ pub fn check(ctx: &mut Ctx<'_>, configs: &mut dyn ImageConfigs) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_errors_are_quoted_by_their_first_line() {
+        let backtrace = "cannot fetch manifest: 401 Unauthorized\n\nStack backtrace:\n   0: anyhow::error\n   1: policy_evaluator::callback";
+        assert_eq!(
+            first_line(backtrace),
+            "cannot fetch manifest: 401 Unauthorized"
+        );
+        assert_eq!(first_line("\n  late start\nmore"), "late start");
+        assert_eq!(first_line(&"x".repeat(500)).chars().count(), 201);
+    }
 
     #[test]
     fn root_users() {

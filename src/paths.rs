@@ -1,29 +1,68 @@
-//! Mount paths compared by whole components, so `/var/logs` is not under `/var/log`.
+//! Mount paths as the container runtime sees them: cleaned lexically (`.`, `..`, repeated and
+//! trailing slashes) before any rule compares them, and compared by whole components, so
+//! `/var/logs` is not under `/var/log` while `/var/./log` and `//var/log` are `/var/log`.
 
-/// Why `path` is not a clean absolute path, if it is not one.
-pub fn clean_absolute_problem(path: &str) -> Option<&'static str> {
-    if !path.starts_with('/') {
-        return Some("must be absolute (start with /)");
+use std::borrow::Cow;
+
+/// The path the runtime mounts at: `path` made absolute (runtimes resolve a relative mount
+/// destination from the container's root) and cleaned lexically, as Go's `path.Clean` does —
+/// `.` and empty components dropped, `..` removing the component before it (and staying at `/`
+/// at the root). Already-clean paths are borrowed, not copied.
+pub fn clean(path: &str) -> Cow<'_, str> {
+    if is_clean(path) {
+        return Cow::Borrowed(path);
     }
-    if path.len() > 1 && path.ends_with('/') {
-        return Some("must not end with /");
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
     }
-    if path.contains("//") {
-        return Some("must not contain //");
+    let mut out = String::with_capacity(path.len() + 1);
+    for part in &parts {
+        out.push('/');
+        out.push_str(part);
     }
-    if path.split('/').any(|c| c == "." || c == "..") {
-        return Some("must not contain . or .. components");
+    if out.is_empty() {
+        out.push('/');
     }
-    None
+    Cow::Owned(out)
 }
 
-/// Whether `path` is `ancestor` itself or lies below it, component by component.
-/// Trailing slashes are ignored on both sides (`/data/` mounts the same place as `/data`).
+/// Whether `clean` would return `path` unchanged.
+fn is_clean(path: &str) -> bool {
+    if path == "/" {
+        return true;
+    }
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    !rest.is_empty()
+        && !rest.ends_with('/')
+        && rest
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
+/// Why a path from the settings can't be used, if it can't: it must be absolute (it is then
+/// used cleaned).
+pub fn absolute_problem(path: &str) -> Option<&'static str> {
+    if path.starts_with('/') {
+        None
+    } else {
+        Some("must be absolute (start with /)")
+    }
+}
+
+/// Whether the clean path `path` is the clean path `ancestor` itself or lies below it,
+/// component by component. Both must already be clean (see [`clean`]).
 pub fn is_at_or_under(path: &str, ancestor: &str) -> bool {
-    let path = trim(path);
-    let ancestor = trim(ancestor);
     if ancestor == "/" {
-        return path.starts_with('/');
+        return true;
     }
     match path.strip_prefix(ancestor) {
         Some(rest) => rest.is_empty() || rest.starts_with('/'),
@@ -31,14 +70,9 @@ pub fn is_at_or_under(path: &str, ancestor: &str) -> bool {
     }
 }
 
-/// A mount path with trailing slashes removed (but `/` kept).
-pub fn trim(path: &str) -> &str {
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() && path.starts_with('/') {
-        "/"
-    } else {
-        trimmed
-    }
+/// Whether one of two clean paths is at or under the other.
+pub fn overlap(a: &str, b: &str) -> bool {
+    is_at_or_under(a, b) || is_at_or_under(b, a)
 }
 
 #[cfg(test)]
@@ -49,23 +83,49 @@ mod tests {
     fn component_prefixes() {
         assert!(is_at_or_under("/var/log", "/var/log"));
         assert!(is_at_or_under("/var/log/app", "/var/log"));
-        assert!(is_at_or_under("/var/log/", "/var/log"));
         assert!(!is_at_or_under("/var/logs", "/var/log"));
         assert!(!is_at_or_under("/var", "/var/log"));
         assert!(is_at_or_under("/data/node_modules", "/data"));
         assert!(is_at_or_under("/anything", "/"));
+        assert!(is_at_or_under("/", "/"));
         assert!(!is_at_or_under("/database", "/data"));
+        assert!(overlap("/var", "/var/log") && overlap("/var/log/x", "/var/log"));
+        assert!(!overlap("/var/logs", "/var/log"));
     }
 
     #[test]
-    fn clean_paths() {
-        assert_eq!(clean_absolute_problem("/tmp"), None);
-        assert_eq!(clean_absolute_problem("/"), None);
-        assert!(clean_absolute_problem("tmp").is_some());
-        assert!(clean_absolute_problem("/tmp/").is_some());
-        assert!(clean_absolute_problem("/a/../b").is_some());
-        assert!(clean_absolute_problem("/a/./b").is_some());
-        assert!(clean_absolute_problem("/a//b").is_some());
-        assert!(clean_absolute_problem("").is_some());
+    fn cleaning_as_the_runtime_does() {
+        let cases = [
+            ("/tmp", "/tmp"),
+            ("/", "/"),
+            ("", "/"),
+            ("//", "/"),
+            ("/tmp/", "/tmp"),
+            ("/tmp/.", "/tmp"),
+            ("/tmp/./", "/tmp"),
+            ("//var/log", "/var/log"),
+            ("/var//log//", "/var/log"),
+            ("/var/./log", "/var/log"),
+            ("/var/tmp/../log", "/var/log"),
+            ("/../../var/log", "/var/log"),
+            ("/..", "/"),
+            ("/a/b/../../..", "/"),
+            ("var/log", "/var/log"),
+            ("./var/log", "/var/log"),
+            ("/data/..data", "/data/..data"),
+            ("/data/.hidden/", "/data/.hidden"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(clean(raw), want, "{raw:?}");
+            assert_eq!(clean(want), want, "{want:?} is clean");
+        }
+        assert!(matches!(clean("/home/nobody/.cache"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn settings_paths_must_be_absolute() {
+        assert_eq!(absolute_problem("/tmp/"), None);
+        assert!(absolute_problem("tmp").is_some());
+        assert!(absolute_problem("").is_some());
     }
 }

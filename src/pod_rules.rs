@@ -1,13 +1,11 @@
 //! Pod-level rules: host namespaces, the pod securityContext (identity, seccomp, SELinux,
 //! AppArmor, sysctls) and the AppArmor annotations.
 
-use std::rc::Rc;
-
 use serde_json::{Map, Value};
 
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, is_false, present};
-use crate::report::{POD, Target};
+use crate::report::Target;
 use crate::security_context::{self, At, Level};
 
 /// Sysctls Pod Security "baseline" calls safe (Kubernetes 1.32+).
@@ -41,7 +39,7 @@ pub fn check_pod(ctx: &mut Ctx<'_>, spec: &mut Map<String, Value>, path: &FieldP
     }
     let sc_path = path.key("securityContext");
     let mut sc = ctx.child(spec, "securityContext", &sc_path);
-    let pod: Target = Rc::from(POD);
+    let pod = Target::Pod;
     let at = At {
         path: &sc_path,
         target: &pod,
@@ -89,4 +87,22 @@ pub fn check_annotations(ctx: &mut Ctx<'_>, metadata: Option<&Value>, meta_path:
             );
         }
     }
+}
+
+/// Windows pods are refused: every field of the profile is Linux-only, and the API server
+/// rejects them on a pod with `spec.os.name: windows`. Returns whether the pod was refused.
+pub fn refuse_windows(ctx: &mut Ctx<'_>, spec: &Map<String, Value>, path: &FieldPath<'_>) -> bool {
+    let os = spec.get("os").and_then(|os| os.get("name"));
+    if os.and_then(Value::as_str) != Some("windows") {
+        return false;
+    }
+    let os_path = path.key("os");
+    ctx.report.violation(
+        os_path.key("name").to_string(),
+        "\"windows\"".into(),
+        "linux or unset: this policy hardens Linux pods only (its fields are Linux-only); \
+         exclude Windows workloads from it with a namespaceSelector or objectSelector on the policy"
+            .into(),
+    );
+    true
 }

@@ -9,16 +9,18 @@ use serde_json::{Map, Value};
 use crate::container_rules::{CONTAINER_LISTS, check_container, target_name};
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, array_mut};
+use crate::pod_rules;
 use crate::report::Target;
-use crate::writable_paths::WritablePaths;
-use crate::{pod_rules, volumes};
+use crate::security_context::PodGaps;
+use crate::volumes::{self, VolumeIndex};
+use crate::writable_paths::{Framework, WritablePaths};
 
 /// Which parts of a pod spec an evaluation may look at and change.
 pub enum Scope {
     /// A new pod or a workload template: everything.
     Whole,
     /// `pods/ephemeralcontainers`: only the ephemeral containers not in the old pod; the rest
-    /// of the spec is immutable and was checked when the pod was created.
+    /// of the spec is immutable and was checked (or not) when the pod was created.
     NewEphemeral(BTreeSet<String>),
 }
 
@@ -30,11 +32,13 @@ pub struct Location<'p> {
 }
 
 /// Checks and hardens the pod template `template` (an object with `metadata` and `spec`).
+/// `claims`: the names of a StatefulSet's volumeClaimTemplates, writable volumes of its pods.
 pub fn check_template(
     ctx: &mut Ctx<'_>,
     template: &mut Map<String, Value>,
     at: &Location<'_>,
     scope: &Scope,
+    claims: &[String],
 ) {
     // Borrow the metadata and the spec side by side without copying either.
     let (mut metadata, mut spec) = (None, None);
@@ -50,13 +54,17 @@ pub fn check_template(
         let found = template.get("spec").cloned().unwrap_or(Value::Null);
         return ctx.violation(spec_path, &found, "a pod spec object");
     };
+    if pod_rules::refuse_windows(ctx, spec, &spec_path) {
+        return;
+    }
+    let meta_path = FieldPath::root(at.metadata_path);
     match scope {
         Scope::Whole => {
-            let meta_path = FieldPath::root(at.metadata_path);
             pod_rules::check_pod(ctx, spec, &spec_path);
             pod_rules::check_annotations(ctx, metadata, &meta_path);
-            let index = volumes::check(ctx, spec, &spec_path);
-            let mut writable = WritablePaths::new(ctx, metadata, &meta_path, index);
+            let index = volumes::check(ctx, spec, &spec_path, VolumeIndex::with_claims(claims));
+            let mut writable =
+                WritablePaths::new(ctx, metadata, &meta_path, index, Framework::Checked);
             for list in CONTAINER_LISTS {
                 walk_list(
                     ctx,
@@ -64,7 +72,7 @@ pub fn check_template(
                     &spec_path,
                     list,
                     |ctx, container, path, target| {
-                        check_container(ctx, container, path, target);
+                        check_container(ctx, container, path, target, None);
                         writable.container(ctx, container, path, list, target);
                     },
                 );
@@ -72,6 +80,10 @@ pub fn check_template(
             writable.finish(spec);
         }
         Scope::NewEphemeral(old_names) => {
+            let gaps = PodGaps::of(spec, &ctx.settings.allowed_seccomp_profiles);
+            let index = volumes::index_only(spec);
+            let mut writable =
+                WritablePaths::new(ctx, metadata, &meta_path, index, Framework::Lenient);
             let list = "ephemeralContainers";
             walk_list(
                 ctx,
@@ -81,7 +93,8 @@ pub fn check_template(
                 |ctx, container, path, target| {
                     let name = container.get("name").and_then(Value::as_str).unwrap_or("");
                     if !old_names.contains(name) {
-                        check_container(ctx, container, path, target);
+                        check_container(ctx, container, path, target, Some(gaps));
+                        writable.container(ctx, container, path, list, target);
                     }
                 },
             );
@@ -102,15 +115,19 @@ fn walk_list(
     };
     let list_path = spec_path.key(list);
     for (i, container) in containers.iter_mut().enumerate() {
-        let path = list_path.index(i);
         match container.as_object_mut() {
             Some(container) => {
                 let target = target_name(list, container);
+                let name = container
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                let path = list_path.named(i, name.as_deref());
                 each(ctx, container, &path, &target);
             }
             None => {
                 let found = container.clone();
-                ctx.violation(path, &found, "a container object");
+                ctx.violation(list_path.index(i), &found, "a container object");
             }
         }
     }

@@ -6,12 +6,29 @@ use std::rc::Rc;
 
 use serde_json::Value;
 
-/// A container's name (or [`POD`]) as warnings show it; shared, so recording many changes to
-/// one container allocates its name once.
-pub type Target = Rc<str>;
+/// What a change was made to: the pod spec, or a container (or volume) by the name warnings
+/// show (`agent`, `init setup`, `volume scratch`), shared so that recording many changes to one
+/// container allocates its name once. A container named `pod` is still a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Pod,
+    Named(Rc<str>),
+}
 
-/// The target name of pod-level changes.
-pub const POD: &str = "pod";
+impl Target {
+    pub fn named(name: impl Into<Rc<str>>) -> Self {
+        Target::Named(name.into())
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Pod => f.write_str("pod"),
+            Target::Named(name) => f.write_str(name),
+        }
+    }
+}
 
 /// How many violations a rejection message lists before "… and N more".
 pub const MAX_LISTED: usize = 20;
@@ -73,7 +90,7 @@ pub struct Report {
     pub violations: Vec<Violation>,
     /// Each kind of container change, in the order first seen, with the containers it was
     /// made to. A pod has a handful of kinds, so a linear look-up is the cheap one.
-    pub changes: Vec<(Added, Vec<Target>)>,
+    pub changes: Vec<(Added, Vec<Rc<str>>)>,
     /// What was added at pod level, in the order it was added.
     pub pod_changes: Vec<Added>,
     /// Warnings that are not changes (e.g. a required path that stays read-only).
@@ -89,15 +106,15 @@ impl Report {
         });
     }
 
-    /// Records an addition; `target` is a container's name, or [`POD`] for the pod spec.
+    /// Records an addition to `target`.
     pub fn change(&mut self, added: Added, target: &Target) {
-        if &**target == POD {
+        let Target::Named(name) = target else {
             return self.pod_changes.push(added);
-        }
+        };
         // Each container is walked once, so its name comes once per kind of change.
         match self.changes.iter_mut().find(|(a, _)| a.same_kind(&added)) {
-            Some((_, targets)) => targets.push(Rc::clone(target)),
-            None => self.changes.push((added, vec![Rc::clone(target)])),
+            Some((_, targets)) => targets.push(Rc::clone(name)),
+            None => self.changes.push((added, vec![Rc::clone(name)])),
         }
     }
 
@@ -144,7 +161,7 @@ impl Report {
     }
 }
 
-fn targets_text(targets: &[Target]) -> String {
+fn targets_text(targets: &[Rc<str>]) -> String {
     let mut text = targets
         .iter()
         .take(MAX_TARGETS)
@@ -186,25 +203,30 @@ mod tests {
     #[test]
     fn one_warning_per_kind_of_change() {
         let mut r = Report::default();
-        let pod: Target = Rc::from(POD);
+        let pod = Target::Pod;
         for c in ["a", "b", "c", "d", "e", "f", "g"] {
             r.change(
                 field("securityContext", "readOnlyRootFilesystem", json!(true)),
-                &Rc::from(c),
+                &Target::named(c),
             );
         }
         r.change(
             Added::Text("a writable emptyDir at /tmp".into()),
-            &Rc::from("a"),
+            &Target::named("a"),
         );
         r.change(field("securityContext", "runAsUser", json!(65534)), &pod);
         r.change(field("securityContext", "fsGroup", json!(65534)), &pod);
+        // A container named `pod` is a container, not the pod spec.
+        r.change(
+            field("securityContext", "readOnlyRootFilesystem", json!(true)),
+            &Target::named("pod"),
+        );
         let w = r.warnings();
         assert_eq!(
             w,
             [
                 "agent-hardening added to the pod spec: securityContext.runAsUser: 65534, securityContext.fsGroup: 65534",
-                "agent-hardening added securityContext.readOnlyRootFilesystem: true to a, b, c, d, e and 2 more",
+                "agent-hardening added securityContext.readOnlyRootFilesystem: true to a, b, c, d, e and 3 more",
                 "agent-hardening added a writable emptyDir at /tmp to a",
             ]
         );

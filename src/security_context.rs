@@ -182,3 +182,77 @@ pub fn check_all(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Leve
     apparmor(ctx, sc, at);
     host_process(ctx, sc, at);
 }
+
+/// What an existing pod's own securityContext fails to provide, so that a debug container
+/// added to it (`pods/ephemeralcontainers`) must carry it itself. Pods created before the
+/// policy, in monitor mode, or outside the selected namespaces lack these.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PodGaps {
+    /// `runAsNonRoot` is not true at pod level.
+    pub non_root: bool,
+    /// No allowed seccomp profile at pod level.
+    pub seccomp: bool,
+    /// No `runAsUser` (or root) at pod level.
+    pub user: bool,
+    /// No `runAsGroup` (or root) at pod level.
+    pub group: bool,
+}
+
+impl PodGaps {
+    /// Reads the gaps of the pod spec `spec`.
+    pub fn of(spec: &serde_json::Map<String, Value>, allowed_seccomp: &[String]) -> Self {
+        let sc = spec.get("securityContext");
+        let get = |key: &str| sc.and_then(|sc| sc.get(key)).filter(|v| !v.is_null());
+        let unset_or_root = |v: Option<&Value>| v.is_none_or(|v| v.as_i64() == Some(0));
+        let seccomp_type = get("seccompProfile")
+            .and_then(|p| p.get("type"))
+            .and_then(Value::as_str);
+        PodGaps {
+            non_root: !get("runAsNonRoot").is_some_and(is_true),
+            seccomp: !seccomp_type.is_some_and(|t| allowed_seccomp.iter().any(|a| a == t)),
+            user: unset_or_root(get("runAsUser")),
+            group: unset_or_root(get("runAsGroup")),
+        }
+    }
+}
+
+/// Fills, at container level, what the pod level lacks (see [`PodGaps`]). Explicit values were
+/// judged by [`check_all`]; only missing ones are added (mutate) or reported (validate).
+pub fn fill_gaps(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, gaps: PodGaps) {
+    let s = ctx.settings;
+    let rel = "securityContext";
+    let any = |_: &Value| true;
+    let why = |what: &str| {
+        let what = what.to_string();
+        move || format!("{what} (the pod does not set it, so a debug container must)")
+    };
+    if gaps.non_root {
+        let field = at.field(rel, "runAsNonRoot", Some(json!(true)));
+        ctx.ensure(sc, field, any, why("true"));
+    }
+    if gaps.user {
+        let field = at.field(rel, "runAsUser", Some(json!(s.run_as_user)));
+        ctx.ensure(sc, field, any, why("a non-root user id"));
+    }
+    if gaps.group {
+        let field = at.field(rel, "runAsGroup", Some(json!(s.run_as_group)));
+        ctx.ensure(sc, field, any, why("a non-root group id"));
+    }
+    if gaps.seccomp {
+        let fill = s
+            .allowed_seccomp_profiles
+            .iter()
+            .any(|p| p == "RuntimeDefault")
+            .then(|| json!("RuntimeDefault"));
+        let path = at.path.key("seccompProfile");
+        let create = fill.is_some() && ctx.adds();
+        let mut profile = ctx.sub(sc, "seccompProfile", &path, create);
+        let at = At {
+            path: &path,
+            target: at.target,
+        };
+        let field = at.field("securityContext.seccompProfile", "type", fill);
+        let allowed = s.allowed_seccomp_profiles.join(" or ");
+        ctx.ensure(&mut profile, field, any, why(&allowed));
+    }
+}

@@ -8,7 +8,8 @@ use crate::pod_spec::{Scope, check_template};
 use crate::report::Report;
 use crate::request::Payload;
 use crate::response::{self, Outcome};
-use crate::settings::{Mode, cached};
+use crate::settings::{ImageUserCheck, Mode, cached};
+use crate::updates;
 use crate::workload::{self, POD_LOCATION, Plan};
 
 pub fn validate(payload: &[u8]) -> wapc_guest::CallResult {
@@ -38,15 +39,13 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
         Err(e) => return reject(format!("the policy settings are not valid: {e}")),
     };
     let request = payload.request;
-    let plan = workload::plan(&request);
+    let plan = workload::plan(&request, settings.image_user_check != ImageUserCheck::Off);
     let missing = match (&plan, settings.mode) {
-        (Plan::Pass, _) => {
-            return Outcome::Accept {
-                warnings: Vec::new(),
-            };
-        }
+        (Plan::Pass, _) => return accept(Vec::new()),
         (_, Mode::Validate) => Missing::Report,
-        (Plan::Template(..), Mode::Mutate) if !settings.mutate_workload_templates => {
+        (Plan::Template(w), Mode::Mutate)
+            if !settings.mutate_workload_templates || w.immutable_template =>
+        {
             Missing::Ignore
         }
         (_, Mode::Mutate) => Missing::Add,
@@ -57,39 +56,60 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
         Some(Ok(object)) => object,
         Some(Err(e)) => return reject(format!("the object could not be read: {e}")),
     };
+    let old = || {
+        request
+            .old_object
+            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+    };
     let mut ctx = Ctx::new(&settings, missing);
     match plan {
         Plan::Pass => {}
+        Plan::PodImages => updates::changed_images(&mut ctx, &object, old().as_ref()),
         Plan::Pod(scope) => match object.as_object_mut() {
-            Some(pod) => check_template(&mut ctx, pod, &POD_LOCATION, &scope),
+            Some(pod) => check_template(&mut ctx, pod, &POD_LOCATION, &scope, &[]),
             None => {
                 return reject(format!("the Pod is not an object: found {}", object));
             }
         },
-        Plan::Template(keys, location) => {
+        Plan::Template(w) => {
+            if w.update && updates::being_deleted(&object) {
+                return accept(Vec::new());
+            }
+            let unchanged =
+                w.update && updates::template_unchanged(&object, old().as_ref(), w.keys);
+            let claims = if w.claims {
+                updates::claim_names(&object)
+            } else {
+                Vec::new()
+            };
             let mut node = &mut object;
-            for key in keys {
+            for key in w.keys {
                 match node.get_mut(*key) {
                     Some(next) if !next.is_null() => node = next,
                     // No template (a ReplicationController may omit it): nothing to check.
-                    _ => {
-                        return Outcome::Accept {
-                            warnings: Vec::new(),
-                        };
-                    }
+                    _ => return accept(Vec::new()),
                 }
             }
             match node.as_object_mut() {
-                Some(template) => check_template(&mut ctx, template, location, &Scope::Whole),
+                Some(template) => {
+                    check_template(&mut ctx, template, w.location, &Scope::Whole, &claims)
+                }
                 None => {
-                    let path = keys.join(".");
+                    let path = w.keys.join(".");
                     ctx.violation(path, &node.clone(), "a pod template object");
                 }
+            }
+            if unchanged {
+                return accept(updates::let_through(ctx.report));
             }
         }
     }
     image_user::check(&mut ctx, images);
     decide(ctx.report, object)
+}
+
+fn accept(warnings: Vec<String>) -> Outcome {
+    Outcome::Accept { warnings }
 }
 
 fn decide(report: Report, object: Value) -> Outcome {

@@ -17,6 +17,8 @@ pub const RESTRICTED_VOLUME_TYPES: &[&str] = &[
     "downwardAPI",
     "emptyDir",
     "ephemeral",
+    // Kubernetes 1.33+: an OCI image or artifact, mounted read-only (how models reach agents).
+    "image",
     "persistentVolumeClaim",
     "projected",
     "secret",
@@ -33,34 +35,64 @@ pub struct VolumeIndex {
     pub well_formed: bool,
 }
 
-/// Checks every volume of the pod spec at `path` and indexes them.
+impl VolumeIndex {
+    /// An index holding the pod's other writable volumes: a StatefulSet's
+    /// `volumeClaimTemplates`, each a writable volume of every pod it creates.
+    pub fn with_claims(claims: &[String]) -> Self {
+        VolumeIndex {
+            names: claims.iter().cloned().collect(),
+            writable: claims.iter().cloned().collect(),
+            well_formed: true,
+        }
+    }
+
+    fn add(&mut self, volume: &Map<String, Value>) {
+        if let Some(name) = volume.get("name").and_then(Value::as_str) {
+            if is_writable(volume) {
+                self.writable.insert(name.to_string());
+            }
+            self.names.insert(name.to_string());
+        }
+    }
+}
+
+/// Checks every volume of the pod spec at `path` and adds them to `index`.
 pub fn check(
     ctx: &mut Ctx<'_>,
     spec: &mut Map<String, Value>,
     path: &FieldPath<'_>,
+    mut index: VolumeIndex,
 ) -> VolumeIndex {
-    let mut index = VolumeIndex {
-        well_formed: !matches!(present(spec.get("volumes")), Some(v) if !v.is_array()),
-        ..VolumeIndex::default()
-    };
+    index.well_formed = !matches!(present(spec.get("volumes")), Some(v) if !v.is_array());
     let Some(volumes) = array_mut(ctx, spec, "volumes", path) else {
         return index;
     };
     let list = path.key("volumes");
     for (i, volume) in volumes.iter_mut().enumerate() {
-        let item = list.index(i);
         let Some(volume) = volume.as_object_mut() else {
-            ctx.violation(item, volume, "a volume object");
+            ctx.violation(list.index(i), volume, "a volume object");
             continue;
         };
+        let name = volume
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let item = list.named(i, name.as_deref());
         check_types(ctx, volume, &item);
-        if let Some(name) = volume.get("name").and_then(Value::as_str) {
-            if is_writable(volume) {
-                index.writable.insert(name.to_string());
-            }
-            index.names.insert(name.to_string());
-        }
+        index.add(volume);
         empty_dir_limits::check(ctx, volume, &item);
+    }
+    index
+}
+
+/// Indexes the volumes of an existing pod without judging them (they were judged, or not, when
+/// the pod was created, and can't change now).
+pub fn index_only(spec: &Map<String, Value>) -> VolumeIndex {
+    let mut index = VolumeIndex::default();
+    if let Some(Value::Array(volumes)) = spec.get("volumes") {
+        for volume in volumes.iter().filter_map(Value::as_object) {
+            index.add(volume);
+        }
     }
     index
 }

@@ -15,8 +15,24 @@ pub enum Plan {
     Pass,
     /// A Pod (`spec` at the root).
     Pod(Scope),
-    /// A workload: the pod template sits at `template_path` (JSON keys from the root).
-    Template(&'static [&'static str], &'static Location<'static>),
+    /// A Pod UPDATE with the image user check on: only the images that changed are looked at
+    /// (the rest of a pod's spec is immutable).
+    PodImages,
+    /// A workload's pod template.
+    Template(Workload),
+}
+
+/// Where a workload keeps its pod template, and what its kind allows.
+pub struct Workload {
+    /// JSON keys from the root to the template.
+    pub keys: &'static [&'static str],
+    pub location: &'static Location<'static>,
+    /// Whether the request is an UPDATE (then an unchanged template is let through).
+    pub update: bool,
+    /// A Job's template is immutable once created: never patched on UPDATE.
+    pub immutable_template: bool,
+    /// A StatefulSet: its volumeClaimTemplates are writable volumes of the pods.
+    pub claims: bool,
 }
 
 const TEMPLATE: &[&str] = &["spec", "template"];
@@ -39,7 +55,8 @@ fn is<R: Resource>(group: &str, kind: &str) -> bool {
     R::GROUP == group && R::KIND == kind
 }
 
-pub fn plan(req: &AdmissionRequest<'_>) -> Plan {
+/// `image_check`: whether the image user check is on (it alone looks at Pod UPDATEs).
+pub fn plan(req: &AdmissionRequest<'_>, image_check: bool) -> Plan {
     let (group, kind) = (req.kind.group.as_str(), req.kind.kind.as_str());
     let operation = req.operation.as_str();
     if is::<Pod>(group, kind) {
@@ -48,12 +65,21 @@ pub fn plan(req: &AdmissionRequest<'_>) -> Plan {
             ("UPDATE", "ephemeralcontainers") => {
                 Plan::Pod(Scope::NewEphemeral(req.old_ephemeral_names()))
             }
+            ("UPDATE", "") if image_check => Plan::PodImages,
             _ => Plan::Pass,
         };
     }
     if !matches!(operation, "CREATE" | "UPDATE") || !req.sub_resource.is_empty() {
         return Plan::Pass;
     }
+    let update = operation == "UPDATE";
+    let workload = |keys, location| Workload {
+        keys,
+        location,
+        update,
+        immutable_template: update && is::<Job>(group, kind),
+        claims: is::<StatefulSet>(group, kind),
+    };
     if is::<Deployment>(group, kind)
         || is::<ReplicaSet>(group, kind)
         || is::<StatefulSet>(group, kind)
@@ -61,9 +87,9 @@ pub fn plan(req: &AdmissionRequest<'_>) -> Plan {
         || is::<Job>(group, kind)
         || is::<ReplicationController>(group, kind)
     {
-        Plan::Template(TEMPLATE, &TEMPLATE_LOCATION)
+        Plan::Template(workload(TEMPLATE, &TEMPLATE_LOCATION))
     } else if is::<CronJob>(group, kind) {
-        Plan::Template(CRONJOB_TEMPLATE, &CRONJOB_LOCATION)
+        Plan::Template(workload(CRONJOB_TEMPLATE, &CRONJOB_LOCATION))
     } else {
         Plan::Pass
     }

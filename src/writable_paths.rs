@@ -1,22 +1,20 @@
 //! Writable paths. The root filesystem is read-only, so every agent container gets an emptyDir
 //! mounted at each path its framework needs (unless a writable mount already covers it), and
 //! no container may mount anything writable at or above a forbidden path such as /var/log.
+//! Mount paths are compared cleaned (`paths::clean`), as the container runtime mounts them.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use crate::env_vars::{self, PathVar};
 use crate::field_path::FieldPath;
-use crate::fields::{Ctx, Missing, present};
-use crate::paths::{is_at_or_under, trim};
+use crate::fields::{Ctx, Missing, present, shown};
+use crate::injection::{Injection, push_mount};
+use crate::paths::{clean, is_at_or_under, overlap};
 use crate::report::{Added, Target};
 use crate::settings::WritablePath;
 use crate::volumes::VolumeIndex;
-
-/// Volume name prefix for injected emptyDirs.
-const VOLUME_PREFIX: &str = "writable";
-const MAX_NAME_LEN: usize = 63;
 
 /// The writable-path rules for one pod spec: prepared once from the settings, the framework
 /// label and the volume index, applied to each container as the walk reaches it, and finished by
@@ -31,14 +29,24 @@ pub struct WritablePaths<'s> {
     injection: Injection,
 }
 
+/// How an unknown framework label is treated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Framework {
+    /// Rejected, with the known ones (new pods and templates).
+    Checked,
+    /// Ignored: only the common paths apply (debug containers on an existing pod).
+    Lenient,
+}
+
 impl<'s> WritablePaths<'s> {
     pub fn new(
         ctx: &mut Ctx<'s>,
         metadata: Option<&Value>,
         meta_path: &FieldPath<'_>,
         volumes: VolumeIndex,
+        framework: Framework,
     ) -> Self {
-        let required = required_paths(ctx, metadata, meta_path).unwrap_or_default();
+        let required = required_paths(ctx, metadata, meta_path, framework).unwrap_or_default();
         WritablePaths {
             required,
             writable: volumes.writable,
@@ -48,7 +56,8 @@ impl<'s> WritablePaths<'s> {
     }
 
     /// Checks the container's writable mounts and, except for ephemeral containers (the API
-    /// forbids adding volumes then), gives it the required paths it lacks.
+    /// forbids adding volumes then), gives it the required paths it lacks; then points `HOME`
+    /// and the paths' variables where they belong.
     pub fn container(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -57,68 +66,147 @@ impl<'s> WritablePaths<'s> {
         list: &str,
         target: &Target,
     ) {
-        let mounts = mounts(ctx, container, cpath, &self.writable);
-        forbidden(ctx, &mounts, cpath);
-        if list != "ephemeralContainers" {
-            cover(ctx, self, container, &mounts, cpath, target);
-        }
+        let mut mounts = mounts(ctx, container, cpath, &self.writable);
+        forbidden(ctx, container, &mounts, cpath);
+        let inject = list != "ephemeralContainers";
+        let writable_now = self.cover(ctx, container, &mut mounts, cpath, target, inject);
+        let vars = self.required.iter().zip(&writable_now).flat_map(|(w, ok)| {
+            w.env.iter().map(move |name| PathVar {
+                name,
+                path: &w.path,
+                writable: *ok,
+            })
+        });
+        env_vars::check(ctx, container, cpath, target, vars, &mounts);
     }
 
     /// Adds the volumes the containers were given.
     pub fn finish(self, spec: &mut Map<String, Value>) {
         self.injection.add_volumes(spec, &self.required);
     }
+
+    /// Gives the container a writable mount for every required path it lacks (when `inject`);
+    /// says, per required path, whether the container can write there afterwards.
+    fn cover(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        container: &mut Map<String, Value>,
+        mounts: &mut Vec<Mount>,
+        cpath: &FieldPath<'_>,
+        target: &Target,
+        inject: bool,
+    ) -> Vec<bool> {
+        let mut writable_now = Vec::with_capacity(self.required.len());
+        for (j, w) in self.required.iter().enumerate() {
+            match nearest(mounts, &w.path) {
+                Some(m) if m.kind == Kind::Writable => {
+                    writable_now.push(true);
+                    continue;
+                }
+                Some(m) => {
+                    writable_now.push(false);
+                    if inject {
+                        ctx.report.notes.push(blocked_note(target, m, &w.path));
+                    }
+                    continue;
+                }
+                None => {}
+            }
+            let mut added = false;
+            match ctx.missing {
+                _ if !inject => {}
+                Missing::Ignore => {}
+                Missing::Report => ctx.report.violation(
+                    cpath.key("volumeMounts").to_string(),
+                    format!("no writable mount covering {}", w.path),
+                    format!(
+                        "an emptyDir mounted at {} or at a writable parent directory",
+                        w.path
+                    ),
+                ),
+                Missing::Add if self.can_add => {
+                    let volume = self.injection.volume_for(j, &w.path);
+                    if push_mount(container, &volume, &w.path) {
+                        added = true;
+                        let text = Added::Text(self.injection.description(j, w));
+                        ctx.report.change(text, target);
+                    }
+                }
+                Missing::Add => {}
+            }
+            if added {
+                mounts.push(Mount {
+                    path: w.path.clone(),
+                    kind: Kind::Writable,
+                    index: None,
+                });
+            }
+            writable_now.push(added);
+        }
+        writable_now
+    }
 }
 
 /// `writablePaths` plus the paths of the pod's framework; `None` after reporting an unknown
-/// framework.
+/// framework. An empty label is no label.
 fn required_paths<'s>(
     ctx: &mut Ctx<'s>,
     metadata: Option<&Value>,
     meta_path: &FieldPath<'_>,
+    mode: Framework,
 ) -> Option<Vec<&'s WritablePath>> {
     let s = ctx.settings;
     let label = metadata
         .and_then(|m| present(m.get("labels")))
         .and_then(|l| present(l.get(&s.framework_label)));
     let framework = match label {
-        None => s.default_framework.as_str(),
-        Some(Value::String(name)) => name.as_str(),
+        Some(Value::String(name)) if !name.is_empty() => name.as_str(),
+        None | Some(Value::String(_)) => s.default_framework.as_str(),
+        Some(_) if mode == Framework::Lenient => "",
         Some(other) => {
             let other = other.clone();
-            ctx.violation(
-                format!("{meta_path}.labels[{}]", s.framework_label),
-                &other,
-                "a string",
-            );
+            let path = meta_path.key("labels");
+            ctx.violation(path.map_key(&s.framework_label), &other, "a string");
             return None;
         }
     };
     let mut paths: Vec<&WritablePath> = s.writable_paths.iter().collect();
     if !framework.is_empty() {
-        let Some(extra) = s.frameworks.get(framework) else {
-            let allowed = format!("one of the known frameworks: {}", s.framework_names());
-            ctx.violation(
-                format!("{meta_path}.labels[{}]", s.framework_label),
-                &json!(framework),
-                allowed,
-            );
-            return None;
-        };
-        for w in extra {
-            if !paths.iter().any(|p| p.path == w.path) {
-                paths.push(w);
+        match s.frameworks.get(framework) {
+            Some(extra) => {
+                for w in extra {
+                    if !paths.iter().any(|p| p.path == w.path) {
+                        paths.push(w);
+                    }
+                }
+            }
+            None if mode == Framework::Lenient => {}
+            None => {
+                let allowed = format!("one of the known frameworks: {}", s.framework_names());
+                let path = meta_path.key("labels");
+                ctx.violation(path.map_key(&s.framework_label), &json!(framework), allowed);
+                return None;
             }
         }
     }
     Some(paths)
 }
 
-/// A container's mount: where, and whether the container can write there.
-struct Mount {
-    path: String,
-    writable: bool,
-    index: usize,
+/// What a container can do at one of its mount points.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Writable,
+    ReadOnly,
+    /// A `volumeDevices` entry: a block device node, no directory at all.
+    Device,
+}
+
+/// A container's mount (or device) point: where, cleaned, and what it allows.
+pub struct Mount {
+    pub path: String,
+    pub kind: Kind,
+    /// Position in `volumeMounts` (`None` for devices and for mounts the policy added).
+    index: Option<usize>,
 }
 
 fn mounts(
@@ -127,199 +215,106 @@ fn mounts(
     cpath: &FieldPath<'_>,
     writable: &BTreeSet<String>,
 ) -> Vec<Mount> {
-    let Some(Value::Array(list)) = present(container.get("volumeMounts")) else {
-        if let Some(other) = present(container.get("volumeMounts")) {
+    let mut out = Vec::new();
+    match present(container.get("volumeMounts")) {
+        None => {}
+        Some(Value::Array(list)) => {
+            for (index, m) in list.iter().enumerate() {
+                let Some(path) = m.get("mountPath").and_then(Value::as_str) else {
+                    continue;
+                };
+                let name = m.get("name").and_then(Value::as_str).unwrap_or("");
+                let read_only = m.get("readOnly").and_then(Value::as_bool) == Some(true);
+                let kind = if !read_only && writable.contains(name) {
+                    Kind::Writable
+                } else {
+                    Kind::ReadOnly
+                };
+                out.push(Mount {
+                    path: clean(path).into_owned(),
+                    kind,
+                    index: Some(index),
+                });
+            }
+        }
+        Some(other) => {
             let other = other.clone();
             ctx.violation(cpath.key("volumeMounts"), &other, "a list");
         }
-        return Vec::new();
+    }
+    if let Some(Value::Array(devices)) = present(container.get("volumeDevices")) {
+        for d in devices {
+            if let Some(path) = d.get("devicePath").and_then(Value::as_str) {
+                out.push(Mount {
+                    path: clean(path).into_owned(),
+                    kind: Kind::Device,
+                    index: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The deepest mount at or above `path`: the one whose filesystem `path` is on.
+pub fn nearest<'m>(mounts: &'m [Mount], path: &str) -> Option<&'m Mount> {
+    mounts
+        .iter()
+        .filter(|m| is_at_or_under(path, &m.path))
+        .max_by_key(|m| m.path.len())
+}
+
+fn blocked_note(target: &Target, m: &Mount, path: &str) -> String {
+    let what = match m.kind {
+        Kind::Device => "a block device",
+        _ => "a read-only volume",
     };
-    list.iter()
-        .enumerate()
-        .filter_map(|(index, m)| {
-            let path = m.get("mountPath").and_then(Value::as_str)?;
-            let name = m.get("name").and_then(Value::as_str).unwrap_or("");
-            let read_only = m.get("readOnly").and_then(Value::as_bool) == Some(true);
-            Some(Mount {
-                path: trim(path).to_string(),
-                writable: !read_only && writable.contains(name),
-                index,
-            })
-        })
-        .collect()
+    if m.path == path {
+        format!(
+            "agent-hardening: {target} mounts {what} at {path}, so it stays read-only; the agent may fail to write there"
+        )
+    } else {
+        format!(
+            "agent-hardening: {target} mounts {what} at {}, so {path} inside it stays read-only (nothing can be mounted there); the agent may fail to write there",
+            m.path
+        )
+    }
 }
 
 /// No writable mount at, under or above a forbidden path.
-fn forbidden(ctx: &mut Ctx<'_>, mounts: &[Mount], cpath: &FieldPath<'_>) {
-    let forbidden = &ctx.settings.forbidden_writable_paths;
-    for m in mounts.iter().filter(|m| m.writable) {
-        if let Some(f) = forbidden
-            .iter()
-            .find(|f| is_at_or_under(&m.path, f) || is_at_or_under(f, &m.path))
-        {
-            let allowed = format!(
-                "no writable mount at, under or above {f}: logs go to stdout, not files (forbiddenWritablePaths)"
-            );
-            let mounts_path = cpath.key("volumeMounts");
-            let item = mounts_path.index(m.index);
-            ctx.violation(item.key("mountPath"), &json!(m.path), allowed);
-        }
-    }
-}
-
-/// Gives the container a writable mount for every required path it lacks.
-fn cover(
+fn forbidden(
     ctx: &mut Ctx<'_>,
-    plan: &mut WritablePaths<'_>,
-    container: &mut Map<String, Value>,
+    container: &Map<String, Value>,
     mounts: &[Mount],
     cpath: &FieldPath<'_>,
-    target: &Target,
 ) {
-    let WritablePaths {
-        required,
-        injection,
-        can_add,
-        ..
-    } = plan;
-    let can_add = *can_add;
-    let mut added: Vec<&str> = Vec::new();
-    for (j, w) in required.iter().enumerate() {
-        let covered = mounts
-            .iter()
-            .any(|m| m.writable && is_at_or_under(&w.path, &m.path))
-            || added.iter().any(|a| is_at_or_under(&w.path, a));
-        if covered {
+    let forbidden = &ctx.settings.forbidden_writable_paths;
+    for m in mounts.iter().filter(|m| m.kind == Kind::Writable) {
+        let (Some(index), Some(f)) = (m.index, forbidden.iter().find(|f| overlap(&m.path, f)))
+        else {
             continue;
-        }
-        if mounts.iter().any(|m| m.path == w.path) {
-            ctx.report.notes.push(format!(
-                "agent-hardening: {target} mounts a read-only volume at {}, so it stays read-only; the agent may fail to write there",
-                w.path
-            ));
-            continue;
-        }
-        match ctx.missing {
-            Missing::Ignore => {}
-            Missing::Report => ctx.report.violation(
-                cpath.key("volumeMounts").to_string(),
-                format!("no writable mount covering {}", w.path),
-                format!(
-                    "an emptyDir mounted at {} or at a writable parent directory",
-                    w.path
-                ),
-            ),
-            Missing::Add if can_add => {
-                let volume = injection.volume_for(j, &w.path);
-                if push_mount(container, &volume, &w.path) {
-                    added.push(&w.path);
-                    let added = Added::Text(injection.description(j, w));
-                    ctx.report.change(added, target);
-                }
-            }
-            Missing::Add => {}
-        }
-    }
-}
-
-fn push_mount(container: &mut Map<String, Value>, volume: &str, path: &str) -> bool {
-    let mounts = container
-        .entry("volumeMounts")
-        .or_insert_with(|| Value::Array(Vec::new()));
-    if mounts.is_null() {
-        *mounts = Value::Array(Vec::new());
-    }
-    match mounts.as_array_mut() {
-        Some(list) => {
-            let mut mount = Map::new();
-            mount.insert("name".into(), Value::String(volume.to_string()));
-            mount.insert("mountPath".into(), Value::String(path.to_string()));
-            list.push(Value::Object(mount));
-            true
-        }
-        None => false,
-    }
-}
-
-/// The emptyDir volumes the pod gains: one per required path, shared by its containers, named
-/// so that they never collide with the user's volumes.
-struct Injection {
-    /// Every volume name in use, the user's and the injected ones.
-    taken: BTreeSet<String>,
-    /// Required path index → volume name, for the volumes created so far.
-    created: BTreeMap<usize, String>,
-    /// Required path index → how warnings describe its mount, written once.
-    descriptions: BTreeMap<usize, Rc<str>>,
-}
-
-impl Injection {
-    fn new(taken: BTreeSet<String>) -> Self {
-        Injection {
-            taken,
-            created: BTreeMap::new(),
-            descriptions: BTreeMap::new(),
-        }
-    }
-
-    /// The volume for required path `index` (at `path`), named on first use.
-    fn volume_for(&mut self, index: usize, path: &str) -> String {
-        if let Some(name) = self.created.get(&index) {
-            return name.clone();
-        }
-        let base = volume_name(path);
-        let mut name = base.clone();
-        let mut n = 2;
-        while self.taken.contains(&name) {
-            let suffix = format!("-{n}");
-            let keep = MAX_NAME_LEN.saturating_sub(suffix.len()).min(base.len());
-            name = format!("{}{suffix}", base.get(..keep).unwrap_or(&base));
-            n += 1;
-        }
-        self.taken.insert(name.clone());
-        self.created.insert(index, name.clone());
-        name
-    }
-
-    fn description(&mut self, index: usize, w: &WritablePath) -> Rc<str> {
-        let text = self.descriptions.entry(index).or_insert_with(|| {
-            Rc::from(format!(
-                "a writable emptyDir at {} (sizeLimit {})",
-                w.path, w.size_limit
-            ))
-        });
-        Rc::clone(text)
-    }
-
-    fn add_volumes(self, spec: &mut Map<String, Value>, required: &[&WritablePath]) {
-        if self.created.is_empty() {
-            return;
-        }
-        let volumes = spec
-            .entry("volumes")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if volumes.is_null() {
-            *volumes = Value::Array(Vec::new());
-        }
-        let Some(list) = volumes.as_array_mut() else {
-            return;
         };
-        for (index, name) in self.created {
-            if let Some(w) = required.get(index) {
-                list.push(json!({"name": name, "emptyDir": {"sizeLimit": w.size_limit.as_str()}}));
-            }
-        }
+        let mounts_path = cpath.key("volumeMounts");
+        let item = mounts_path.index(index);
+        let raw = container
+            .get("volumeMounts")
+            .and_then(|l| l.get(index))
+            .and_then(|m| m.get("mountPath"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let found = if raw == m.path {
+            shown(&json!(raw))
+        } else {
+            format!(
+                "{} (mounted at {})",
+                shown(&json!(raw)),
+                shown(&json!(m.path))
+            )
+        };
+        let allowed = format!(
+            "no writable mount at, under or above {f}: logs go to stdout, not files (forbiddenWritablePaths)"
+        );
+        ctx.report
+            .violation(item.key("mountPath").to_string(), found, allowed);
     }
-}
-
-/// `/home/nobody/.cache/pip` → `writable-home-nobody-cache-pip`: a valid DNS label.
-pub fn volume_name(path: &str) -> String {
-    let mut name = String::from(VOLUME_PREFIX);
-    for part in path.split(|c: char| !c.is_ascii_alphanumeric()) {
-        if !part.is_empty() {
-            name.push('-');
-            name.push_str(&part.to_ascii_lowercase());
-        }
-    }
-    name.truncate(MAX_NAME_LEN);
-    name.trim_end_matches('-').to_string()
 }

@@ -122,8 +122,13 @@ WRITABLE_VOLUMES = [
 ]
 
 
+# What the policy sets for the default writable paths (HOME, and TMPDIR for /tmp).
+HARDENED_ENV = [{"name": "HOME", "value": "/home/nobody"}, {"name": "TMPDIR", "value": "/tmp"}]
+
+
 def compliant_pod(name="agent-compliant", labels=None):
-    c = container("agent", securityContext=copy.deepcopy(HARDENED_SC), volumeMounts=copy.deepcopy(WRITABLE_MOUNTS))
+    c = container("agent", securityContext=copy.deepcopy(HARDENED_SC), volumeMounts=copy.deepcopy(WRITABLE_MOUNTS),
+                  env=copy.deepcopy(HARDENED_ENV))
     spec = pod_spec([c], securityContext=copy.deepcopy(HARDENED_POD_SC), volumes=copy.deepcopy(WRITABLE_VOLUMES))
     return pod(name, spec, labels)
 
@@ -352,30 +357,30 @@ VIOLATIONS = [
     ("/spec/securityContext/appArmorProfile", "{\"type\":\"Localhost\"}", "spec.securityContext.appArmorProfile.localhostProfile: found nothing (unset)"),
     ("/spec/securityContext/windowsOptions", "{\"hostProcess\":true}", "spec.securityContext.windowsOptions.hostProcess: found true"),
     ("/metadata/annotations", "{\"container.apparmor.security.beta.kubernetes.io/agent\":\"unconfined\"}", "metadata.annotations[container.apparmor.security.beta.kubernetes.io/agent]: found \"unconfined\""),
-    ("/spec/containers/0/securityContext/readOnlyRootFilesystem", "false", "spec.containers[0].securityContext.readOnlyRootFilesystem: found false, allowed true"),
-    ("/spec/containers/0/securityContext/allowPrivilegeEscalation", "true", "spec.containers[0].securityContext.allowPrivilegeEscalation: found true, allowed false"),
-    ("/spec/containers/0/securityContext/privileged", "true", "spec.containers[0].securityContext.privileged: found true, allowed false or unset"),
-    ("/spec/containers/0/securityContext/procMount", "\"Unmasked\"", "spec.containers[0].securityContext.procMount: found \"Unmasked\", allowed Default or unset"),
-    ("/spec/containers/0/securityContext/runAsNonRoot", "false", "spec.containers[0].securityContext.runAsNonRoot: found false"),
-    ("/spec/containers/0/securityContext/runAsUser", "0", "spec.containers[0].securityContext.runAsUser: found 0"),
-    ("/spec/containers/0/securityContext/runAsGroup", "0", "spec.containers[0].securityContext.runAsGroup: found 0"),
-    ("/spec/containers/0/securityContext/seccompProfile", "{\"type\":\"Unconfined\"}", "spec.containers[0].securityContext.seccompProfile.type: found \"Unconfined\""),
-    ("/spec/containers/0/securityContext/seLinuxOptions", "{\"type\":\"unconfined_t\"}", "spec.containers[0].securityContext.seLinuxOptions.type: found \"unconfined_t\""),
-    ("/spec/containers/0/securityContext/appArmorProfile", "{\"type\":\"Unconfined\"}", "spec.containers[0].securityContext.appArmorProfile.type: found \"Unconfined\""),
-    ("/spec/containers/0/securityContext/windowsOptions", "{\"hostProcess\":true}", "spec.containers[0].securityContext.windowsOptions.hostProcess: found true"),
-    ("/spec/containers/0/securityContext/capabilities/add", "[\"SYS_ADMIN\"]", "spec.containers[0].securityContext.capabilities.add[0]: found \"SYS_ADMIN\", allowed no added capabilities"),
-    ("/spec/containers/0/securityContext/capabilities/add", "[\"cap_sys_ptrace\"]", "spec.containers[0].securityContext.capabilities.add[0]: found \"cap_sys_ptrace\""),
-    ("/spec/containers/0/securityContext/capabilities/drop", "\"ALL\"", "spec.containers[0].securityContext.capabilities.drop: found \"ALL\", allowed a list"),
-    ("/spec/containers/0/ports", "[{\"containerPort\":8080,\"hostPort\":8080}]", "spec.containers[0].ports[0].hostPort: found 8080, allowed 0 or unset"),
-    ("/spec/containers/0/readinessProbe", "{\"httpGet\":{\"port\":8080,\"host\":\"example.com\"}}", "spec.containers[0].readinessProbe.httpGet.host: found \"example.com\""),
-    ("/spec/containers/0/startupProbe", "{\"tcpSocket\":{\"port\":8080,\"host\":\"10.1.2.3\"}}", "spec.containers[0].startupProbe.tcpSocket.host: found \"10.1.2.3\""),
-    ("/spec/containers/0/lifecycle", "{\"postStart\":{\"httpGet\":{\"port\":80,\"host\":\"metadata.google.internal\"}}}", "spec.containers[0].lifecycle.postStart.httpGet.host: found \"metadata.google.internal\""),
-    ("/spec/volumes/0", "{\"name\":\"tmp\",\"hostPath\":{\"path\":\"/tmp\"}}", "spec.volumes[0].hostPath: found {\"path\":\"/tmp\"}, allowed a volume of type configMap, csi"),
-    ("/spec/volumes/0", "{\"name\":\"tmp\",\"nfs\":{\"server\":\"nfs\",\"path\":\"/\"}}", "spec.volumes[0].nfs: found"),
-    ("/spec/initContainers", "[{\"name\":\"setup\",\"image\":\"busybox\",\"securityContext\":{\"privileged\":true}}]", "spec.initContainers[0].securityContext.privileged: found true"),
-    ("/spec/ephemeralContainers", "[{\"name\":\"debug\",\"image\":\"busybox\",\"securityContext\":{\"runAsUser\":0}}]", "spec.ephemeralContainers[0].securityContext.runAsUser: found 0"),
+    ("/spec/containers/0/securityContext/readOnlyRootFilesystem", "false", "spec.containers[0] (agent).securityContext.readOnlyRootFilesystem: found false, allowed true"),
+    ("/spec/containers/0/securityContext/allowPrivilegeEscalation", "true", "spec.containers[0] (agent).securityContext.allowPrivilegeEscalation: found true, allowed false"),
+    ("/spec/containers/0/securityContext/privileged", "true", "spec.containers[0] (agent).securityContext.privileged: found true, allowed false or unset"),
+    ("/spec/containers/0/securityContext/procMount", "\"Unmasked\"", "spec.containers[0] (agent).securityContext.procMount: found \"Unmasked\", allowed Default or unset"),
+    ("/spec/containers/0/securityContext/runAsNonRoot", "false", "spec.containers[0] (agent).securityContext.runAsNonRoot: found false"),
+    ("/spec/containers/0/securityContext/runAsUser", "0", "spec.containers[0] (agent).securityContext.runAsUser: found 0"),
+    ("/spec/containers/0/securityContext/runAsGroup", "0", "spec.containers[0] (agent).securityContext.runAsGroup: found 0"),
+    ("/spec/containers/0/securityContext/seccompProfile", "{\"type\":\"Unconfined\"}", "spec.containers[0] (agent).securityContext.seccompProfile.type: found \"Unconfined\""),
+    ("/spec/containers/0/securityContext/seLinuxOptions", "{\"type\":\"unconfined_t\"}", "spec.containers[0] (agent).securityContext.seLinuxOptions.type: found \"unconfined_t\""),
+    ("/spec/containers/0/securityContext/appArmorProfile", "{\"type\":\"Unconfined\"}", "spec.containers[0] (agent).securityContext.appArmorProfile.type: found \"Unconfined\""),
+    ("/spec/containers/0/securityContext/windowsOptions", "{\"hostProcess\":true}", "spec.containers[0] (agent).securityContext.windowsOptions.hostProcess: found true"),
+    ("/spec/containers/0/securityContext/capabilities/add", "[\"SYS_ADMIN\"]", "spec.containers[0] (agent).securityContext.capabilities.add[0]: found \"SYS_ADMIN\", allowed no added capabilities"),
+    ("/spec/containers/0/securityContext/capabilities/add", "[\"cap_sys_ptrace\"]", "spec.containers[0] (agent).securityContext.capabilities.add[0]: found \"cap_sys_ptrace\""),
+    ("/spec/containers/0/securityContext/capabilities/drop", "\"ALL\"", "spec.containers[0] (agent).securityContext.capabilities.drop: found \"ALL\", allowed a list"),
+    ("/spec/containers/0/ports", "[{\"containerPort\":8080,\"hostPort\":8080}]", "spec.containers[0] (agent).ports[0].hostPort: found 8080, allowed 0 or unset"),
+    ("/spec/containers/0/readinessProbe", "{\"httpGet\":{\"port\":8080,\"host\":\"example.com\"}}", "spec.containers[0] (agent).readinessProbe.httpGet.host: found \"example.com\""),
+    ("/spec/containers/0/startupProbe", "{\"tcpSocket\":{\"port\":8080,\"host\":\"10.1.2.3\"}}", "spec.containers[0] (agent).startupProbe.tcpSocket.host: found \"10.1.2.3\""),
+    ("/spec/containers/0/lifecycle", "{\"postStart\":{\"httpGet\":{\"port\":80,\"host\":\"metadata.google.internal\"}}}", "spec.containers[0] (agent).lifecycle.postStart.httpGet.host: found \"metadata.google.internal\""),
+    ("/spec/volumes/0", "{\"name\":\"tmp\",\"hostPath\":{\"path\":\"/tmp\"}}", "spec.volumes[0] (tmp).hostPath: found {\"path\":\"/tmp\"}, allowed a volume of type configMap, csi"),
+    ("/spec/volumes/0", "{\"name\":\"tmp\",\"nfs\":{\"server\":\"nfs\",\"path\":\"/\"}}", "spec.volumes[0] (tmp).nfs: found"),
+    ("/spec/initContainers", "[{\"name\":\"setup\",\"image\":\"busybox\",\"securityContext\":{\"privileged\":true}}]", "spec.initContainers[0] (setup).securityContext.privileged: found true"),
+    ("/spec/ephemeralContainers", "[{\"name\":\"debug\",\"image\":\"busybox\",\"securityContext\":{\"runAsUser\":0}}]", "spec.ephemeralContainers[0] (debug).securityContext.runAsUser: found 0"),
     ("/spec/securityContext/runAsUser", "\"abc\"", "spec.securityContext.runAsUser: found \"abc\", allowed a non-root user id"),
-    ("/spec/containers/0/securityContext", "[]", "spec.containers[0].securityContext: found [], allowed an object"),
+    ("/spec/containers/0/securityContext", "[]", "spec.containers[0] (agent).securityContext: found [], allowed an object"),
     ("/spec/containers", "{\"name\":\"agent\"}", "spec.containers: found {\"name\":\"agent\"}, allowed a list"),
 ]
 

@@ -54,7 +54,7 @@ fn enforce_rejects_root_images_and_says_how_to_fix_them() {
             json!({"imageUserCheck": "enforce"}),
             &mut r,
         ));
-        assert!(message.contains("- spec.containers[0].image: found \"ghcr.io/example/agent:1.4.2\", allowed an image whose USER is not root"), "{message}");
+        assert!(message.contains("- spec.containers[0] (agent).image: found \"ghcr.io/example/agent:1.4.2\", allowed an image whose USER is not root"), "{message}");
         assert!(message.contains("add `USER 65534`"), "{message}");
     }
 }
@@ -98,7 +98,7 @@ fn warn_mode_only_warns() {
         &mut r,
     ));
     assert_eq!(warnings.len(), 1);
-    assert!(warnings[0].starts_with("agent-hardening: spec.containers[0].image should be an image whose USER is not root (ghcr.io/example/agent:1.4.2 sets no USER)"), "{warnings:?}");
+    assert!(warnings[0].starts_with("agent-hardening: spec.containers[0] (agent).image should be an image whose USER is not root (ghcr.io/example/agent:1.4.2 sets no USER)"), "{warnings:?}");
 }
 
 #[test]

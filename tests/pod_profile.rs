@@ -64,7 +64,7 @@ fn drop_list_without_all_gains_all_and_keeps_the_rest() {
     );
     // In validate mode the same list is a violation.
     let message = rejection(run(&request, json!({"mode": "validate"})));
-    assert!(message.contains("spec.containers[0].securityContext.capabilities.drop: found [\"NET_RAW\"], allowed a list containing ALL"), "{message}");
+    assert!(message.contains("spec.containers[0] (agent).securityContext.capabilities.drop: found [\"NET_RAW\"], allowed a list containing ALL"), "{message}");
 }
 
 #[test]
@@ -81,8 +81,13 @@ fn minimal_pod_gets_the_whole_profile() {
             "/spec/securityContext/seccompProfile",
             "/spec/containers/0/securityContext",
             "/spec/containers/0/volumeMounts",
+            "/spec/containers/0/env",
             "/spec/volumes",
         ])
+    );
+    assert_eq!(
+        object["spec"]["containers"][0]["env"],
+        json!([{"name": "HOME", "value": "/home/nobody"}, {"name": "TMPDIR", "value": "/tmp"}])
     );
     assert_eq!(
         object["spec"]["containers"][0]["securityContext"],
@@ -149,7 +154,7 @@ fn malformed_fields_are_named() {
         message.contains("- spec.securityContext.runAsUser: found \"abc\""),
         "{message}"
     );
-    assert!(message.contains("- spec.containers[0].securityContext.readOnlyRootFilesystem: found \"yes\", allowed true"), "{message}");
+    assert!(message.contains("- spec.containers[0] (agent).securityContext.readOnlyRootFilesystem: found \"yes\", allowed true"), "{message}");
 }
 
 #[test]

@@ -30,12 +30,22 @@ fn cases(expect: &str) -> Vec<(Value, Value)> {
     cases
 }
 
-/// `/spec/containers/0/x` → `spec.containers[0].x`.
-fn dotted(pointer: &str) -> String {
+/// `/spec/containers/0/x` → `spec.containers[0] (agent).x`, naming list items as messages
+/// do (by the `name` they have in `object`).
+fn dotted(object: &Value, pointer: &str) -> String {
     let mut out = String::new();
+    let mut at = String::new();
     for part in pointer.trim_start_matches('/').split('/') {
+        at.push('/');
+        at.push_str(part);
         if part.parse::<usize>().is_ok() {
             out.push_str(&format!("[{part}]"));
+            if let Some(name) = object
+                .pointer(&format!("{at}/name"))
+                .and_then(Value::as_str)
+            {
+                out.push_str(&format!(" ({name})"));
+            }
         } else {
             if !out.is_empty() {
                 out.push('.');
@@ -68,7 +78,7 @@ fn each_missing_field_is_a_violation_in_validate_mode() {
         let message = rejection(run(&request, json!({"mode": "validate"})));
         // A removed object is reported by its first missing leaf, below the pointer.
         assert!(
-            message.contains(&format!("- {}", dotted(pointer))),
+            message.contains(&format!("- {}", dotted(&request["object"], pointer))),
             "{case}: {message}"
         );
         assert!(

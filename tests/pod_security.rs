@@ -101,7 +101,7 @@ fn pods_with_single_weak_fields_are_never_admitted_weak() {
         ("/spec/securityContext/runAsNonRoot", Value::Null),
         (
             "/spec/volumes/0",
-            json!({"name": "tmp", "image": {"reference": "busybox"}}),
+            json!({"name": "tmp", "gitRepo": {"repository": "https://example.com/agent.git"}}),
         ),
         (
             "/spec/containers/0/securityContext/allowPrivilegeEscalation",

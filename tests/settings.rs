@@ -40,7 +40,8 @@ fn every_key_is_read() {
         "defaultFramework": "py", "writablePaths": [{"path": "/tmp", "sizeLimit": "512Mi"}],
         "frameworks": {"py": [{"path": "/home/nobody/.cache", "sizeLimit": 1073741824}]},
         "defaultEmptyDirSizeLimit": "256Mi", "maxEmptyDirSizeLimit": "2Gi",
-        "forbiddenWritablePaths": ["/var/log", "/etc"], "imageUserCheck": "warn"
+        "forbiddenWritablePaths": ["/var/log", "/etc"], "imageUserCheck": "warn",
+        "home": "/home/agent/"
     });
     assert_eq!(all.as_object().unwrap().len(), SETTING_KEYS.len());
     let s = parse_settings(&all).unwrap();
@@ -55,6 +56,7 @@ fn every_key_is_read() {
     assert_eq!(s.frameworks.len(), 1);
     assert_eq!(s.frameworks["py"][0].size_limit.as_str(), "1073741824");
     assert_eq!(s.forbidden_writable_paths, ["/var/log", "/etc"]);
+    assert_eq!(s.home, "/home/agent");
     assert!(s.user_allowed(15000) && !s.user_allowed(0) && !s.user_allowed(65534));
     assert!(s.group_allowed(30005) && s.group_allowed(1003) && !s.group_allowed(0));
 }
@@ -69,10 +71,10 @@ fn every_problem_is_listed_in_one_message() {
         "allowedCapabilities": ["SYS_ADMIN", "NET_BIND_SERVICE"],
         "allowedSeccompProfiles": ["Unconfined"],
         "frameworkLabel": "Not A Label!",
-        "writablePaths": [{"path": "tmp", "sizeLimit": "1Gi"}, {"path": "/data/", "sizeLimit": "lots"}, {"path": "/x/../y", "sizeLimit": "1Gi"}],
+        "writablePaths": [{"path": "tmp", "sizeLimit": "1Gi"}, {"path": "/data/", "sizeLimit": "lots"}, {"path": "/x/../", "sizeLimit": "1Gi"}, {"path": "/proc/../sys/kernel", "sizeLimit": "1Gi"}, {"path": "//dev/", "sizeLimit": "1Gi", "env": ["9LIVES", "HOME", "OK_NAME"]}],
         "frameworks": {"bad name!": [], "big": [{"path": "/big", "sizeLimit": "100Gi"}], "logs": [{"path": "/var/log/app", "sizeLimit": "1Gi"}]},
         "defaultFramework": "ruby",
-        "forbiddenWritablePaths": ["/var/log", "/var/log"],
+        "forbiddenWritablePaths": ["/var/log", "/var//log/"],
         "imageUserCheck": "sometimes",
         "runAsUsr": 1000,
     }));
@@ -87,12 +89,16 @@ fn every_problem_is_listed_in_one_message() {
         "frameworkLabel: \"Not A Label!\" is not a valid label key",
         "writablePaths[0]: \"tmp\" must be absolute",
         "writablePaths[1].sizeLimit: \"lots\" is not a quantity",
-        "writablePaths[2]: \"/x/../y\" must not contain . or .. components",
+        "writablePaths[2].path: / may not be made writable",
+        "writablePaths[3].path: /sys/kernel is at or under /sys, a kernel filesystem",
+        "writablePaths[4].path: /dev may not be made writable",
+        "writablePaths[4].env: \"9LIVES\" is not a valid variable name",
+        "writablePaths[4].env: \"HOME\" is set by the `home` setting",
         "frameworks.bad name!: \"bad name!\" is not a valid label value",
         "frameworks.big: /big asks for 100Gi, above maxEmptyDirSizeLimit 10Gi",
         "frameworks.logs: /var/log/app is at, under or above forbiddenWritablePaths entry /var/log",
         "defaultFramework: \"ruby\" is not in frameworks",
-        "forbiddenWritablePaths[1]: \"/var/log\" is listed twice",
+        "forbiddenWritablePaths[1]: \"/var//log/\" is listed twice (as /var/log)",
         "imageUserCheck: found \"sometimes\", allowed off, warn or enforce",
         "runAsUsr: unknown setting (known settings: mode, runAsUser,",
     ] {
@@ -187,4 +193,59 @@ fn cached_settings_follow_the_text() {
             .contains("mode: found")
     );
     assert!(cached("{nope").unwrap_err().contains("not valid JSON"));
+}
+
+#[test]
+fn settings_paths_are_used_cleaned() {
+    let s = parse_settings(&json!({
+        "writablePaths": [{"path": "/tmp/./", "sizeLimit": "1Gi"}, {"path": "//data", "sizeLimit": "2Gi"}],
+        "forbiddenWritablePaths": ["/var/log/", "/srv/../etc"],
+        "frameworks": {"py": [{"path": "/home/nobody//.cache/pip/", "sizeLimit": "1Gi", "env": ["PIP_CACHE_DIR"]}]}
+    }))
+    .unwrap();
+    let paths: Vec<&str> = s.writable_paths.iter().map(|w| w.path.as_str()).collect();
+    assert_eq!(paths, ["/tmp", "/data"]);
+    assert_eq!(s.forbidden_writable_paths, ["/var/log", "/etc"]);
+    assert_eq!(s.frameworks["py"][0].path, "/home/nobody/.cache/pip");
+    assert_eq!(s.frameworks["py"][0].env, ["PIP_CACHE_DIR"]);
+    // Cleaned, a forbidden path is caught however it is spelled.
+    let message =
+        problems(json!({"writablePaths": [{"path": "/var/./log/app", "sizeLimit": "1Gi"}]}));
+    assert!(message.contains("writablePaths: /var/log/app is at, under or above forbiddenWritablePaths entry /var/log"), "{message}");
+}
+
+#[test]
+fn a_framework_path_that_is_also_a_global_path_must_agree_with_it() {
+    let message = problems(json!({
+        "frameworks": {"py": [{"path": "/tmp/", "sizeLimit": "3Gi"}]}
+    }));
+    assert!(
+        message.contains("frameworks.py[0]: /tmp (sizeLimit 3Gi, env []) is also writablePaths[0] (sizeLimit 1Gi, env [\"TMPDIR\"])"),
+        "{message}"
+    );
+    // The same path the same way is fine (the pod gets it once).
+    parse_settings(&json!({
+        "frameworks": {"py": [{"path": "/tmp", "sizeLimit": "1Gi", "env": ["TMPDIR"]}]}
+    }))
+    .unwrap();
+}
+
+#[test]
+fn one_variable_points_at_one_path() {
+    let message = problems(json!({
+        "frameworks": {"py": [{"path": "/scratch", "sizeLimit": "1Gi", "env": ["TMPDIR"]}]}
+    }));
+    assert!(
+        message.contains("frameworks.py: TMPDIR points at both /tmp and /scratch"),
+        "{message}"
+    );
+}
+
+#[test]
+fn home_must_be_absolute() {
+    let message = problems(json!({"home": "home/nobody"}));
+    assert!(
+        message.contains("home: \"home/nobody\" must be absolute"),
+        "{message}"
+    );
 }

@@ -40,7 +40,7 @@ fn templates_with_explicit_violations_are_rejected_with_the_template_path() {
             );
             assert!(
                 message.contains(&format!(
-                    "- {spec_path}.containers[0].securityContext.privileged: found true"
+                    "- {spec_path}.containers[0] (agent).securityContext.privileged: found true"
                 )),
                 "{kind} {settings}: {message}"
             );
@@ -94,7 +94,7 @@ fn templates_missing_fields_are_violations_in_validate_mode() {
     );
     assert!(
         message.contains(
-            "- spec.template.spec.containers[0].volumeMounts: found no writable mount covering /tmp"
+            "- spec.template.spec.containers[0] (agent).volumeMounts: found no writable mount covering /tmp"
         ),
         "{message}"
     );
@@ -146,7 +146,14 @@ fn new_ephemeral_containers_are_hardened_and_nothing_else_changes() {
     let (object, warnings) = mutated(run_default(&request));
     assert_eq!(
         patch_ops(&request["object"], &object),
-        adds(&["/spec/ephemeralContainers/1/securityContext"])
+        adds(&[
+            "/spec/ephemeralContainers/1/securityContext",
+            "/spec/ephemeralContainers/1/env"
+        ])
+    );
+    assert_eq!(
+        object["spec"]["ephemeralContainers"][1]["env"],
+        json!([{"name": "HOME", "value": "/home/nobody"}])
     );
     assert_eq!(
         object["spec"]["ephemeralContainers"][1]["securityContext"],
@@ -161,7 +168,7 @@ fn new_ephemeral_containers_are_hardened_and_nothing_else_changes() {
     assert!(!message.contains("ephemeralContainers[0]"), "{message}");
     assert!(
         message.contains(
-            "spec.ephemeralContainers[1].securityContext.readOnlyRootFilesystem: found nothing"
+            "spec.ephemeralContainers[1] (debugger-k7x2p).securityContext.readOnlyRootFilesystem: found nothing"
         ),
         "{message}"
     );
@@ -171,11 +178,15 @@ fn new_ephemeral_containers_are_hardened_and_nothing_else_changes() {
 fn privileged_ephemeral_container_is_rejected() {
     let message = rejection(run_default(&fixture("pod_ephemeral_privileged.json")));
     assert!(
-        message.contains("- spec.ephemeralContainers[1].securityContext.privileged: found true"),
+        message.contains(
+            "- spec.ephemeralContainers[1] (debugger-root).securityContext.privileged: found true"
+        ),
         "{message}"
     );
     assert!(
-        message.contains("- spec.ephemeralContainers[1].securityContext.runAsUser: found 0"),
+        message.contains(
+            "- spec.ephemeralContainers[1] (debugger-root).securityContext.runAsUser: found 0"
+        ),
         "{message}"
     );
 }

@@ -170,17 +170,24 @@ fn a_writable_ancestor_covers_the_path() {
 }
 
 #[test]
-fn read_only_mounts_do_not_cover_a_path() {
+fn read_only_mounts_do_not_cover_a_path_and_nothing_is_mounted_inside_them() {
     let mut request = fixture("pod_writable_ancestor.json");
     set(
         &mut request,
         "/spec/containers/0/volumeMounts/0/readOnly",
         json!(true),
     );
-    let (object, _) = mutated(run_default(&request));
+    let (object, warnings) = mutated(run_default(&request));
+    // /data stays the user's read-only mount; /data/node_modules can't be created inside it.
     assert_eq!(
         mount_paths(&object, "containers/0"),
-        ["/data", "/tmp", "/home/nobody/.npm", "/data/node_modules"]
+        ["/data", "/tmp", "/home/nobody/.npm"]
+    );
+    assert!(
+        warnings.iter().any(|w| w.contains(
+            "mounts a read-only volume at /data, so /data/node_modules inside it stays read-only"
+        )),
+        "{warnings:?}"
     );
 }
 
@@ -235,7 +242,7 @@ fn existing_emptydir_at_tmp_gets_a_size_limit_and_no_duplicate_mount() {
         "{warnings:?}"
     );
     let message = rejection(run(&request, json!({"mode": "validate"})));
-    assert!(message.contains("- spec.volumes[0].emptyDir.sizeLimit: found nothing (unset), allowed a sizeLimit above 0 and at most 10Gi"), "{message}");
+    assert!(message.contains("- spec.volumes[0] (scratch).emptyDir.sizeLimit: found nothing (unset), allowed a sizeLimit above 0 and at most 10Gi"), "{message}");
     let (object, _) = mutated(run(&request, json!({"defaultEmptyDirSizeLimit": "512Mi"})));
     assert_eq!(volumes(&object)[0]["emptyDir"]["sizeLimit"], json!("512Mi"));
 }
@@ -244,7 +251,7 @@ fn existing_emptydir_at_tmp_gets_a_size_limit_and_no_duplicate_mount() {
 fn memory_emptydir_above_the_maximum_is_rejected() {
     let message = rejection(run_default(&fixture("pod_memory_emptydir_too_big.json")));
     assert!(
-        message.contains("- spec.volumes[2].emptyDir.sizeLimit: found \"16Gi\", allowed a sizeLimit above 0 and at most 10Gi (maxEmptyDirSizeLimit)"),
+        message.contains("- spec.volumes[2] (shm).emptyDir.sizeLimit: found \"16Gi\", allowed a sizeLimit above 0 and at most 10Gi (maxEmptyDirSizeLimit)"),
         "{message}"
     );
     accepted(run(
@@ -287,7 +294,7 @@ fn size_limits_compare_exactly() {
         );
         let message = rejection(run_default(&request));
         let expected = format!(
-            "spec.volumes[0].emptyDir.sizeLimit: found {zero}, allowed a sizeLimit above 0"
+            "spec.volumes[0] (tmp).emptyDir.sizeLimit: found {zero}, allowed a sizeLimit above 0"
         );
         assert!(message.contains(&expected), "{message}");
     }
@@ -298,7 +305,7 @@ fn size_limits_compare_exactly() {
     );
     let message = rejection(run_default(&request));
     assert!(
-        message.contains("spec.volumes[0].emptyDir.sizeLimit: found \"1GB\""),
+        message.contains("spec.volumes[0] (tmp).emptyDir.sizeLimit: found \"1GB\""),
         "{message}"
     );
     assert!(message.contains("unknown suffix"), "{message}");
@@ -308,17 +315,18 @@ fn size_limits_compare_exactly() {
 fn writable_mounts_under_var_log_are_rejected() {
     let message = rejection(run_default(&fixture("pod_hostpath_var_log.json")));
     assert!(
-        message.contains("- spec.volumes[2].hostPath: found"),
+        message.contains("- spec.volumes[2] (logs).hostPath: found"),
         "{message}"
     );
     assert!(
-        message.contains("- spec.containers[0].volumeMounts[2].mountPath: found \"/var/log\", allowed no writable mount at, under or above /var/log: logs go to stdout"),
+        message.contains("- spec.containers[0] (agent).volumeMounts[2].mountPath: found \"/var/log\", allowed no writable mount at, under or above /var/log: logs go to stdout"),
         "{message}"
     );
     let message = rejection(run_default(&fixture("pod_emptydir_var_log.json")));
     assert!(
-        message
-            .contains("- spec.containers[0].volumeMounts[2].mountPath: found \"/var/log/agent\""),
+        message.contains(
+            "- spec.containers[0] (agent).volumeMounts[2].mountPath: found \"/var/log/agent\""
+        ),
         "{message}"
     );
     let mut request = fixture("pod_emptydir_var_log.json");
@@ -377,7 +385,7 @@ fn deployment_gets_writable_paths_only_with_mutate_workload_templates() {
     let spec = pod_spec(&object);
     assert_eq!(spec["volumes"].as_array().unwrap().len(), 3);
     let message = rejection(run(&request, json!({"mode": "validate"})));
-    assert!(message.contains("spec.template.spec.containers[0].volumeMounts: found no writable mount covering /home/nobody/.cache/pip"), "{message}");
+    assert!(message.contains("spec.template.spec.containers[0] (agent).volumeMounts: found no writable mount covering /home/nobody/.cache/pip"), "{message}");
 }
 
 #[test]
@@ -388,7 +396,7 @@ fn missing_writable_mounts_are_violations_in_validate_mode() {
     ));
     for path in ["/tmp", "/data", "/home/nobody/.cache/pip"] {
         assert!(
-            message.contains(&format!("- spec.containers[0].volumeMounts: found no writable mount covering {path}, allowed an emptyDir mounted at {path} or at a writable parent directory")),
+            message.contains(&format!("- spec.containers[0] (agent).volumeMounts: found no writable mount covering {path}, allowed an emptyDir mounted at {path} or at a writable parent directory")),
             "{message}"
         );
     }
@@ -431,7 +439,7 @@ fn an_unknown_framework_still_gets_the_other_volume_checks() {
         "{message}"
     );
     assert!(
-        message.contains("spec.volumes[0].emptyDir.sizeLimit: found \"50Gi\""),
+        message.contains("spec.volumes[0] (tmp).emptyDir.sizeLimit: found \"50Gi\""),
         "{message}"
     );
     assert!(

@@ -36,11 +36,14 @@ pub struct IdRange {
     pub max: i64,
 }
 
-/// A path that must be writable, and the size of the emptyDir that makes it so.
+/// A path that must be writable, the size of the emptyDir that makes it so, and the
+/// environment variables that should point at it (set when a container does not set them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WritablePath {
+    /// Clean and absolute (see `paths::clean`).
     pub path: String,
     pub size_limit: Quantity,
+    pub env: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +67,8 @@ pub struct Settings {
     pub max_empty_dir_size_limit: Quantity,
     pub forbidden_writable_paths: Vec<String>,
     pub image_user_check: ImageUserCheck,
+    /// `HOME` for containers that do not set it (clean and absolute).
+    pub home: String,
 }
 
 /// Every settings key, in the order the documentation lists them.
@@ -85,16 +90,21 @@ pub const SETTING_KEYS: &[&str] = &[
     "maxEmptyDirSizeLimit",
     "forbiddenWritablePaths",
     "imageUserCheck",
+    "home",
 ];
 
 /// The UID and GID of `nobody`, the identity every agent runs as by default.
 pub const NOBODY: i64 = 65534;
 
-fn paths(list: &[(&str, u64)]) -> Vec<WritablePath> {
+/// Where `nobody`'s home is put, so that frameworks find their writable paths under it.
+pub const DEFAULT_HOME: &str = "/home/nobody";
+
+fn paths(list: &[(&str, u64, &[&str])]) -> Vec<WritablePath> {
     list.iter()
-        .map(|(path, gib)| WritablePath {
+        .map(|(path, gib, env)| WritablePath {
             path: (*path).to_string(),
             size_limit: Quantity::gib(*gib),
+            env: env.iter().map(|e| (*e).to_string()).collect(),
         })
         .collect()
 }
@@ -104,15 +114,21 @@ pub fn default_frameworks() -> BTreeMap<String, Vec<WritablePath>> {
     let mut table = BTreeMap::new();
     table.insert(
         "python".to_string(),
-        paths(&[("/home/nobody/.cache/pip", 2)]),
+        paths(&[("/home/nobody/.cache/pip", 2, &["PIP_CACHE_DIR"])]),
     );
     table.insert(
         "python-openllmetry".to_string(),
-        paths(&[("/home/nobody/.cache", 2), ("/home/nobody/.local", 1)]),
+        paths(&[
+            ("/home/nobody/.cache", 2, &["XDG_CACHE_HOME"]),
+            ("/home/nobody/.local", 1, &["PYTHONUSERBASE"]),
+        ]),
     );
     table.insert(
         "node".to_string(),
-        paths(&[("/home/nobody/.npm", 2), ("/data/node_modules", 2)]),
+        paths(&[
+            ("/home/nobody/.npm", 2, &["NPM_CONFIG_CACHE"]),
+            ("/data/node_modules", 2, &[]),
+        ]),
     );
     table.insert("java".to_string(), Vec::new());
     table.insert("go".to_string(), Vec::new());
@@ -133,12 +149,13 @@ impl Default for Settings {
             mutate_workload_templates: false,
             framework_label: "agent.framework".to_string(),
             default_framework: String::new(),
-            writable_paths: paths(&[("/tmp", 1), ("/data", 5)]),
+            writable_paths: paths(&[("/tmp", 1, &["TMPDIR"]), ("/data", 5, &[])]),
             frameworks: default_frameworks(),
             default_empty_dir_size_limit: Quantity::gib(1),
             max_empty_dir_size_limit: Quantity::gib(10),
             forbidden_writable_paths: vec!["/var/log".to_string()],
             image_user_check: ImageUserCheck::Off,
+            home: DEFAULT_HOME.to_string(),
         }
     }
 }

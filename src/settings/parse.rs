@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{IdRange, ImageUserCheck, Mode, SETTING_KEYS, Settings, WritablePath};
 use crate::capabilities::normalise;
-use crate::paths::{clean_absolute_problem, is_at_or_under};
+use crate::paths::{absolute_problem, clean, is_at_or_under, overlap};
 use crate::quantity::Quantity;
 
 use super::labels::{label_key_problem, label_value_problem};
@@ -28,6 +28,46 @@ struct RawRange {
 struct RawPath {
     path: String,
     size_limit: Value,
+    #[serde(default)]
+    env: Vec<String>,
+}
+
+/// Paths that may never be made writable as a whole: the root (that would undo the read-only
+/// root filesystem) and the kernel's filesystems. At or under `/proc` and `/sys`; `/dev` itself
+/// (a `/dev/shm` emptyDir is common and harmless).
+const NEVER_WRITABLE_TREES: &[&str] = &["/proc", "/sys"];
+const NEVER_WRITABLE_EXACT: &[&str] = &["/", "/dev"];
+
+/// Why `path` (clean) may not be a writable path, if it may not.
+fn never_writable(path: &str) -> Option<String> {
+    if NEVER_WRITABLE_EXACT.contains(&path) {
+        return Some(format!(
+            "{path} may not be made writable (the root filesystem stays read-only; allowed: a directory such as /tmp or /data)"
+        ));
+    }
+    NEVER_WRITABLE_TREES
+        .iter()
+        .find(|t| is_at_or_under(path, t))
+        .map(|t| {
+            format!("{path} is at or under {t}, a kernel filesystem that may not be made writable")
+        })
+}
+
+/// Why `name` can't be an environment variable set by the policy, if it can't.
+fn env_name_problem(name: &str) -> Option<&'static str> {
+    let mut bytes = name.bytes();
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    if !first_ok || !bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Some(
+            "is not a valid variable name (letters, digits and _, not starting with a digit)",
+        );
+    }
+    if name == "HOME" {
+        return Some("is set by the `home` setting, not by a writable path");
+    }
+    None
 }
 
 /// Problems found so far, each prefixed with the key it belongs to.
@@ -124,8 +164,15 @@ fn read_key(s: &mut Settings, p: &mut Problems, key: &str, value: &Value) {
         "maxEmptyDirSizeLimit" => read_quantity(p, key, value, &mut s.max_empty_dir_size_limit),
         "forbiddenWritablePaths" => {
             if let Some(list) = p.typed::<Vec<String>>(key, value) {
-                check_path_list(p, key, list.iter().map(String::as_str));
-                s.forbidden_writable_paths = list;
+                s.forbidden_writable_paths = clean_path_list(p, key, &list);
+            }
+        }
+        "home" => {
+            if let Some(home) = p.typed::<String>(key, value) {
+                match absolute_problem(&home) {
+                    Some(why) => p.add(key, format!("{home:?} {why}")),
+                    None => s.home = clean(&home).into_owned(),
+                }
             }
         }
         "imageUserCheck" => match p.typed::<String>(key, value).as_deref() {
@@ -254,13 +301,23 @@ pub fn quantity_value(value: &Value) -> Result<Quantity, String> {
 
 fn read_paths(p: &mut Problems, key: &str, value: &Value) -> Option<Vec<WritablePath>> {
     let raw = p.typed::<Vec<RawPath>>(key, value)?;
-    check_path_list(p, key, raw.iter().map(|w| w.path.as_str()));
+    let paths: Vec<&str> = raw.iter().map(|w| w.path.as_str()).collect();
+    let cleaned = clean_path_list(p, key, &paths);
     let mut out = Vec::with_capacity(raw.len());
-    for (i, item) in raw.into_iter().enumerate() {
+    for (i, (item, path)) in raw.into_iter().zip(cleaned).enumerate() {
+        if let Some(why) = never_writable(&path) {
+            p.add(&format!("{key}[{i}].path"), why);
+        }
+        for name in &item.env {
+            if let Some(why) = env_name_problem(name) {
+                p.add(&format!("{key}[{i}].env"), format!("{name:?} {why}"));
+            }
+        }
         match positive_quantity(&item.size_limit) {
             Ok(size_limit) => out.push(WritablePath {
-                path: item.path,
+                path,
                 size_limit,
+                env: item.env,
             }),
             Err(e) => p.add(&format!("{key}[{i}].sizeLimit"), e),
         }
@@ -295,16 +352,25 @@ fn read_frameworks(
     *out = table;
 }
 
-fn check_path_list<'a>(p: &mut Problems, key: &str, paths: impl Iterator<Item = &'a str>) {
+/// The list's paths, cleaned; a relative path or one listed twice (once cleaned) is a problem.
+fn clean_path_list<S: AsRef<str>>(p: &mut Problems, key: &str, paths: &[S]) -> Vec<String> {
     let mut seen = BTreeSet::new();
-    for (i, path) in paths.enumerate() {
-        if let Some(why) = clean_absolute_problem(path) {
+    let mut out = Vec::with_capacity(paths.len());
+    for (i, path) in paths.iter().enumerate() {
+        let path = path.as_ref();
+        if let Some(why) = absolute_problem(path) {
             p.add(&format!("{key}[{i}]"), format!("{path:?} {why}"));
         }
-        if !seen.insert(path) {
-            p.add(&format!("{key}[{i}]"), format!("{path:?} is listed twice"));
+        let cleaned = clean(path).into_owned();
+        if !seen.insert(cleaned.clone()) {
+            p.add(
+                &format!("{key}[{i}]"),
+                format!("{path:?} is listed twice (as {cleaned})"),
+            );
         }
+        out.push(cleaned);
     }
+    out
 }
 
 /// Checks that need more than one key.
@@ -340,7 +406,7 @@ fn check_consistency(s: &Settings, p: &mut Problems) {
         if let Some(forbidden) = s
             .forbidden_writable_paths
             .iter()
-            .find(|f| is_at_or_under(&w.path, f) || is_at_or_under(f, &w.path))
+            .find(|f| overlap(&w.path, f))
         {
             p.add(
                 &key,
@@ -351,6 +417,8 @@ fn check_consistency(s: &Settings, p: &mut Problems) {
             );
         }
     }
+    check_path_twins(s, p);
+    check_env_twins(s, p);
     if !s.default_framework.is_empty() && !s.frameworks.contains_key(&s.default_framework) {
         p.add(
             "defaultFramework",
@@ -360,5 +428,60 @@ fn check_consistency(s: &Settings, p: &mut Problems) {
                 s.framework_names()
             ),
         );
+    }
+}
+
+/// A framework path that is also a global writable path must agree with it: the pod gets one
+/// emptyDir there, so two sizes (or two variable lists) can't both hold.
+fn check_path_twins(s: &Settings, p: &mut Problems) {
+    for (name, list) in &s.frameworks {
+        for (i, w) in list.iter().enumerate() {
+            let Some((j, global)) = s
+                .writable_paths
+                .iter()
+                .enumerate()
+                .find(|(_, g)| g.path == w.path)
+            else {
+                continue;
+            };
+            if global.size_limit != w.size_limit || global.env != w.env {
+                p.add(
+                    &format!("frameworks.{name}[{i}]"),
+                    format!(
+                        "{} (sizeLimit {}, env {:?}) is also writablePaths[{j}] (sizeLimit {}, env {:?}): give it once, or the same way in both",
+                        w.path, w.size_limit, w.env, global.size_limit, global.env
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// One variable can point at one path only, among the paths a pod can get together.
+fn check_env_twins(s: &Settings, p: &mut Problems) {
+    let empty = Vec::new();
+    let frameworks = s.frameworks.iter().map(|(n, l)| (Some(n), l));
+    for (name, list) in frameworks.chain(std::iter::once((None, &empty))) {
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for w in s.writable_paths.iter().chain(list) {
+            for var in &w.env {
+                match seen.get(var.as_str()) {
+                    Some(first) if *first != w.path => {
+                        let key =
+                            name.map_or("writablePaths".to_string(), |n| format!("frameworks.{n}"));
+                        p.add(
+                            &key,
+                            format!(
+                                "{var} points at both {first} and {}: name it for one path",
+                                w.path
+                            ),
+                        );
+                    }
+                    _ => {
+                        seen.insert(var, &w.path);
+                    }
+                }
+            }
+        }
     }
 }

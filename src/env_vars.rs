@@ -1,0 +1,130 @@
+//! Environment that makes the agent find its writable paths. UID 65534's home in most images
+//! is `/nonexistent` or `/`, so every container that does not set `HOME` gets the `home`
+//! setting, and each writable path's variables (`PIP_CACHE_DIR`, `NPM_CONFIG_CACHE`, `TMPDIR`,
+//! …) point at it in the containers that can write there. A variable the container sets —
+//! by `value` or `valueFrom` — is never changed; one that points outside every writable mount
+//! is warned about. `envFrom` can't be seen from here.
+
+use std::rc::Rc;
+
+use serde_json::{Map, Value};
+
+use crate::field_path::FieldPath;
+use crate::fields::{Ctx, Missing, present};
+use crate::paths::clean;
+use crate::report::{Added, Target};
+use crate::writable_paths::{Kind, Mount, nearest};
+
+/// A variable that should name a writable path.
+pub struct PathVar<'s> {
+    pub name: &'s str,
+    pub path: &'s str,
+    /// Whether the container can write at `path` (only then is the variable set).
+    pub writable: bool,
+}
+
+const HOME: &str = "HOME";
+
+/// Checks and completes the container's `env` for `HOME` and `vars`.
+pub fn check<'s>(
+    ctx: &mut Ctx<'_>,
+    container: &mut Map<String, Value>,
+    cpath: &FieldPath<'_>,
+    target: &Target,
+    vars: impl Iterator<Item = PathVar<'s>>,
+    mounts: &[Mount],
+) {
+    let env_path = cpath.key("env");
+    let home = ctx.settings.home.as_str();
+    let mut wanted: Vec<(&str, &str)> = vec![(HOME, home)];
+    wanted.extend(vars.filter(|v| v.writable).map(|v| (v.name, v.path)));
+    let mut missing: Vec<(&str, &str)> = Vec::new();
+    match present(container.get("env")) {
+        None => missing = wanted,
+        Some(Value::Array(entries)) => {
+            for (name, path) in wanted {
+                match entries
+                    .iter()
+                    .find(|e| e.get("name").and_then(Value::as_str) == Some(name))
+                {
+                    None => missing.push((name, path)),
+                    Some(entry) => outside_note(ctx, target, entry, name, home, mounts),
+                }
+            }
+        }
+        Some(other) => {
+            let other = other.clone();
+            return ctx.violation(env_path, &other, "a list of environment variables");
+        }
+    }
+    if missing.is_empty() {
+        return;
+    }
+    match ctx.missing {
+        Missing::Ignore => {}
+        Missing::Report => {
+            for (name, path) in missing {
+                ctx.report.violation(
+                    env_path.to_string(),
+                    format!("no {name}"),
+                    format!("{name} set (the policy would add {name}={path})"),
+                );
+            }
+        }
+        Missing::Add => add(ctx, container, target, &missing),
+    }
+}
+
+fn add(
+    ctx: &mut Ctx<'_>,
+    container: &mut Map<String, Value>,
+    target: &Target,
+    missing: &[(&str, &str)],
+) {
+    let env = container
+        .entry("env")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if env.is_null() {
+        *env = Value::Array(Vec::new());
+    }
+    let Some(list) = env.as_array_mut() else {
+        return;
+    };
+    for (name, path) in missing {
+        let mut entry = Map::new();
+        entry.insert("name".into(), Value::String((*name).to_string()));
+        entry.insert("value".into(), Value::String((*path).to_string()));
+        list.push(Value::Object(entry));
+        let text: Rc<str> = Rc::from(format!("env {name}={path}"));
+        ctx.report.change(Added::Text(text), target);
+    }
+}
+
+/// Warns when the container's own value for a variable names a directory no writable mount
+/// covers: the framework would then write to the read-only root filesystem and fail.
+fn outside_note(
+    ctx: &mut Ctx<'_>,
+    target: &Target,
+    entry: &Value,
+    name: &str,
+    home: &str,
+    mounts: &[Mount],
+) {
+    // `valueFrom` and `$(VAR)` references can't be resolved here.
+    let Some(value) = entry.get("value").and_then(Value::as_str) else {
+        return;
+    };
+    if !value.starts_with('/') || value.contains("$(") {
+        return;
+    }
+    let path = clean(value);
+    if name == HOME && path == home {
+        return;
+    }
+    let covered = nearest(mounts, &path).is_some_and(|m| m.kind == Kind::Writable);
+    if !covered {
+        ctx.report.notes.push(format!(
+            "agent-hardening: {target} sets {name}={value}, which no writable mount covers: writes there fail on the read-only root filesystem"
+        ));
+    }
+}

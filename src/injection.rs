@@ -1,0 +1,117 @@
+//! The emptyDir volumes and mounts the policy adds for writable paths: one volume per required
+//! path, shared by the pod's containers, named so that it never collides with the user's.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use serde_json::{Map, Value, json};
+
+use crate::settings::WritablePath;
+
+/// Volume name prefix for injected emptyDirs.
+const VOLUME_PREFIX: &str = "writable";
+const MAX_NAME_LEN: usize = 63;
+
+pub struct Injection {
+    /// Every volume name in use, the user's and the injected ones.
+    taken: BTreeSet<String>,
+    /// Required path index → volume name, for the volumes created so far.
+    created: BTreeMap<usize, String>,
+    /// Required path index → how warnings describe its mount, written once.
+    descriptions: BTreeMap<usize, Rc<str>>,
+}
+
+impl Injection {
+    pub fn new(taken: BTreeSet<String>) -> Self {
+        Injection {
+            taken,
+            created: BTreeMap::new(),
+            descriptions: BTreeMap::new(),
+        }
+    }
+
+    /// The volume for required path `index` (at `path`), named on first use.
+    pub fn volume_for(&mut self, index: usize, path: &str) -> String {
+        if let Some(name) = self.created.get(&index) {
+            return name.clone();
+        }
+        let base = volume_name(path);
+        let mut name = base.clone();
+        let mut n = 2;
+        while self.taken.contains(&name) {
+            let suffix = format!("-{n}");
+            let keep = MAX_NAME_LEN.saturating_sub(suffix.len()).min(base.len());
+            name = format!("{}{suffix}", base.get(..keep).unwrap_or(&base));
+            n += 1;
+        }
+        self.taken.insert(name.clone());
+        self.created.insert(index, name.clone());
+        name
+    }
+
+    /// How warnings describe the mount for required path `index`.
+    pub fn description(&mut self, index: usize, w: &WritablePath) -> Rc<str> {
+        let text = self.descriptions.entry(index).or_insert_with(|| {
+            Rc::from(format!(
+                "a writable emptyDir at {} (sizeLimit {})",
+                w.path, w.size_limit
+            ))
+        });
+        Rc::clone(text)
+    }
+
+    /// Adds the volumes the containers were given to the pod spec.
+    pub fn add_volumes(self, spec: &mut Map<String, Value>, required: &[&WritablePath]) {
+        if self.created.is_empty() {
+            return;
+        }
+        let volumes = spec
+            .entry("volumes")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if volumes.is_null() {
+            *volumes = Value::Array(Vec::new());
+        }
+        let Some(list) = volumes.as_array_mut() else {
+            return;
+        };
+        for (index, name) in self.created {
+            if let Some(w) = required.get(index) {
+                list.push(json!({"name": name, "emptyDir": {"sizeLimit": w.size_limit.as_str()}}));
+            }
+        }
+    }
+}
+
+/// Appends a mount of `volume` at `path` to the container; false if `volumeMounts` is not a
+/// list (already reported).
+pub fn push_mount(container: &mut Map<String, Value>, volume: &str, path: &str) -> bool {
+    let mounts = container
+        .entry("volumeMounts")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if mounts.is_null() {
+        *mounts = Value::Array(Vec::new());
+    }
+    match mounts.as_array_mut() {
+        Some(list) => {
+            let mut mount = Map::new();
+            mount.insert("name".into(), Value::String(volume.to_string()));
+            mount.insert("mountPath".into(), Value::String(path.to_string()));
+            list.push(Value::Object(mount));
+            true
+        }
+        None => false,
+    }
+}
+
+/// `/home/nobody/.cache/pip` → `writable-home-nobody-cache-pip`: a valid DNS label.
+pub fn volume_name(path: &str) -> String {
+    let mut name = String::from(VOLUME_PREFIX);
+    for part in path.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if !part.is_empty() {
+            name.push('-');
+            name.push_str(&part.to_ascii_lowercase());
+        }
+    }
+    name.truncate(MAX_NAME_LEN);
+    name.trim_end_matches('-').to_string()
+}
