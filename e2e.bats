@@ -36,6 +36,7 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
   [ "$(allowed)" = true ]
   [ "$(jq -r .patchType <<<"$output")" = JSONPatch ]
   expected=$(printf '%s\n' \
+    "add /spec/containers/0/env" \
     "add /spec/containers/0/securityContext" \
     "add /spec/containers/0/volumeMounts" \
     "add /spec/securityContext/fsGroup" \
@@ -126,13 +127,13 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
 @test "ephemeral containers: kubectl debug gets a hardened container and nothing else" {
   kw_run pod_ephemeral_debug.json
   [ "$(allowed)" = true ]
-  [ "$(patch_ops)" = "add /spec/ephemeralContainers/1/securityContext" ]
+  [ "$(patch_ops)" = "$(printf '%s\n' "add /spec/ephemeralContainers/1/env" "add /spec/ephemeralContainers/1/securityContext")" ]
 }
 
 @test "ephemeral containers: a privileged debug container is rejected" {
   kw_run pod_ephemeral_privileged.json
   [ "$(allowed)" = false ]
-  [[ "$(message)" == *"spec.ephemeralContainers[1].securityContext.privileged: found true"* ]]
+  [[ "$(message)" == *"spec.ephemeralContainers[1] (debugger-root).securityContext.privileged: found true"* ]]
 }
 
 @test "DELETE passes untouched" {

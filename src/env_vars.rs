@@ -19,7 +19,8 @@ use crate::writable_paths::{Kind, Mount, nearest};
 pub struct PathVar<'s> {
     pub name: &'s str,
     pub path: &'s str,
-    /// Whether the container can write at `path` (only then is the variable set).
+    /// Whether the container can write at `path` (only then is the variable set; a value the
+    /// container sets itself is checked either way).
     pub writable: bool,
 }
 
@@ -36,19 +37,20 @@ pub fn check<'s>(
 ) {
     let env_path = cpath.key("env");
     let home = ctx.settings.home.as_str();
-    let mut wanted: Vec<(&str, &str)> = vec![(HOME, home)];
-    wanted.extend(vars.filter(|v| v.writable).map(|v| (v.name, v.path)));
+    let mut wanted: Vec<(&str, &str, bool)> = vec![(HOME, home, true)];
+    wanted.extend(vars.map(|v| (v.name, v.path, v.writable)));
     let mut missing: Vec<(&str, &str)> = Vec::new();
     match present(container.get("env")) {
-        None => missing = wanted,
+        None => missing.extend(wanted.iter().filter(|w| w.2).map(|w| (w.0, w.1))),
         Some(Value::Array(entries)) => {
-            for (name, path) in wanted {
+            for (name, path, writable) in wanted {
                 match entries
                     .iter()
                     .find(|e| e.get("name").and_then(Value::as_str) == Some(name))
                 {
-                    None => missing.push((name, path)),
                     Some(entry) => outside_note(ctx, target, entry, name, home, mounts),
+                    None if writable => missing.push((name, path)),
+                    None => {}
                 }
             }
         }

@@ -473,6 +473,130 @@ def rule_cases():
         f.write("\n")
 
 
+# --- Bypasses and deadlocks (issue 8) ------------------------------------------------------------
+def with_log_mount(name, mount_path):
+    p = compliant_pod(name)
+    p["spec"]["volumes"].append({"name": "logs", "emptyDir": {"sizeLimit": "1Gi"}})
+    p["spec"]["containers"][0]["volumeMounts"].append({"name": "logs", "mountPath": mount_path})
+    return p
+
+
+def unhardened_running_pod(name):
+    """A pod created before the policy: no pod-level securityContext, nothing hardened."""
+    p = bare_pod(name)
+    p["spec"]["nodeName"] = "worker-1"
+    p["spec"]["volumes"] = [{"name": "scratch", "emptyDir": {}}]
+    p["spec"]["containers"][0]["volumeMounts"] = [{"name": "scratch", "mountPath": "/scratch"}]
+    return p
+
+
+def bypass_cases():
+    # 1. Path spelling: the runtime cleans mount paths before mounting.
+    write("pod_var_log_spelled.json", request("Pod", "CREATE", with_log_mount("agent-var-log-spelled", "/var/./log")))
+    write("pod_var_log_backstep.json", request("Pod", "CREATE", with_log_mount("agent-var-log-backstep", "/var/tmp/../log")))
+    tmp_dot = bare_pod("agent-tmp-dot")
+    tmp_dot["spec"]["containers"][0]["volumeMounts"] = [{"name": "scratch", "mountPath": "/tmp/."}]
+    tmp_dot["spec"]["volumes"] = [{"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}}]
+    write("pod_tmp_dot.json", request("Pod", "CREATE", tmp_dot))
+
+    # 2 and 3. Debug containers on a pod that was never hardened.
+    old = unhardened_running_pod("agent-legacy")
+    new = copy.deepcopy(old)
+    new["spec"]["ephemeralContainers"] = [container("debugger-x1", image="busybox:1.36", stdin=True, tty=True, targetContainerName="agent")]
+    write("pod_ephemeral_unhardened.json", request("Pod", "UPDATE", new, old=old, sub_resource="ephemeralcontainers"))
+    logs = copy.deepcopy(old)
+    logs["spec"]["ephemeralContainers"] = [container("debugger-logs", image="busybox:1.36", securityContext=copy.deepcopy(HARDENED_SC),
+                                                     volumeMounts=[{"name": "scratch", "mountPath": "//var/log"}])]
+    write("pod_ephemeral_var_log.json", request("Pod", "UPDATE", logs, old=old, sub_resource="ephemeralcontainers"))
+
+    # 4. A running pod's image changed (the image user check looks at that image only).
+    running = compliant_pod("agent-running-image")
+    running["spec"]["nodeName"] = "worker-1"
+    running["spec"]["initContainers"] = [container("setup", image="ghcr.io/example/setup:1.0", securityContext=copy.deepcopy(HARDENED_SC))]
+    bumped = copy.deepcopy(running)
+    bumped["spec"]["containers"][0]["image"] = "ghcr.io/example/agent:1.5.0"
+    write("pod_update_image.json", request("Pod", "UPDATE", bumped, old=running))
+
+    # 5. Workload UPDATEs that do not change the pod template.
+    bad_template = bare_pod("t", {"agent.framework": "python"}, hostPID=True)
+    bad_template["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+    old_dep = workload("Deployment", "agent-legacy", copy.deepcopy(bad_template))
+    scaled = copy.deepcopy(old_dep)
+    scaled["spec"]["replicas"] = 0
+    write("deployment_update_unchanged.json", request("Deployment", "UPDATE", scaled, old=old_dep))
+    old_rs = workload("ReplicaSet", "agent-legacy-5d8f", copy.deepcopy(bad_template))
+    rs_scaled = copy.deepcopy(old_rs)
+    rs_scaled["spec"]["replicas"] = 0
+    write("replicaset_update_unchanged.json", request("ReplicaSet", "UPDATE", rs_scaled, old=old_rs))
+    old_cron = workload("CronJob", "agent-legacy-cron", copy.deepcopy(bad_template), "batch/v1")
+    suspended = copy.deepcopy(old_cron)
+    suspended["spec"]["suspend"] = True
+    write("cronjob_suspend_unchanged.json", request("CronJob", "UPDATE", suspended, old=old_cron))
+    deleting_old = copy.deepcopy(old_dep)
+    deleting_old["metadata"]["finalizers"] = ["example.com/cleanup"]
+    deleting_old["metadata"]["deletionTimestamp"] = "2026-11-29T10:00:00Z"
+    deleting = copy.deepcopy(deleting_old)
+    deleting["metadata"]["finalizers"] = []
+    deleting["spec"]["template"]["metadata"]["annotations"] = {"example.com/touched": "yes"}
+    write("deployment_update_deleting.json", request("Deployment", "UPDATE", deleting, old=deleting_old))
+
+    # 6. A Job created before the policy, updated (e.g. unsuspended): never patched.
+    job_old = workload("Job", "agent-legacy-job", bare_pod("t", {"agent.framework": "python"}), "batch/v1")
+    job_old["spec"]["suspend"] = True
+    job_new = copy.deepcopy(job_old)
+    job_new["spec"]["suspend"] = False
+    job_new["spec"]["template"]["metadata"]["labels"]["queue"] = "gpu"
+    write("job_update_template_changed.json", request("Job", "UPDATE", job_new, old=job_old))
+
+    # 7. A block device occupies its devicePath.
+    dev = bare_pod("agent-block-data")
+    dev["spec"]["containers"][0]["volumeDevices"] = [{"name": "block", "devicePath": "/data"}]
+    dev["spec"]["volumes"] = [{"name": "block", "persistentVolumeClaim": {"claimName": "agent-block"}}]
+    write("pod_block_device_at_data.json", request("Pod", "CREATE", dev))
+
+    # 8. A read-only mount above a required path.
+    cm = bare_pod("agent-node-configmap-data", {"agent.framework": "node"})
+    cm["spec"]["containers"][0]["volumeMounts"] = [{"name": "settings", "mountPath": "/data"}]
+    cm["spec"]["volumes"] = [{"name": "settings", "configMap": {"name": "agent-settings", "defaultMode": 420}}]
+    write("pod_configmap_at_data_node.json", request("Pod", "CREATE", cm))
+
+    # 9. StatefulSet volumeClaimTemplates are writable volumes.
+    claim = {"metadata": {"name": "workspace", "creationTimestamp": None},
+             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}, "volumeMode": "Filesystem"},
+             "status": {"phase": "Pending"}}
+    sts_tpl = bare_pod("t", {"agent.framework": "node"})
+    sts_tpl["spec"]["containers"][0]["volumeMounts"] = [{"name": "workspace", "mountPath": "/data"}]
+    sts = workload("StatefulSet", "agent-sts", sts_tpl)
+    sts["spec"]["volumeClaimTemplates"] = [copy.deepcopy(claim)]
+    write("statefulset_claim_at_data.json", request("StatefulSet", "CREATE", sts))
+    sts_log_tpl = compliant_pod("t")
+    sts_log_tpl["spec"]["containers"][0]["volumeMounts"].append({"name": "logs", "mountPath": "/var/log"})
+    sts_log = workload("StatefulSet", "agent-sts-logs", sts_log_tpl)
+    claim_logs = copy.deepcopy(claim)
+    claim_logs["metadata"]["name"] = "logs"
+    sts_log["spec"]["volumeClaimTemplates"] = [claim_logs]
+    write("statefulset_claim_at_var_log.json", request("StatefulSet", "CREATE", sts_log))
+
+    # 11. Windows pods.
+    win = bare_pod("agent-windows", os={"name": "windows"})
+    win["spec"]["containers"][0]["image"] = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
+    write("pod_windows.json", request("Pod", "CREATE", win))
+
+    # 12. Image volumes (Kubernetes 1.33+): models shipped as OCI artifacts.
+    model = compliant_pod("agent-with-model")
+    model["spec"]["volumes"].append({"name": "model", "image": {"reference": "ghcr.io/example/models/small:1.0", "pullPolicy": "IfNotPresent"}})
+    model["spec"]["containers"][0]["volumeMounts"].append({"name": "model", "mountPath": "/models", "readOnly": True})
+    write("pod_image_volume.json", request("Pod", "CREATE", model))
+
+    # 13. An empty framework label.
+    write("pod_empty_framework_label.json", request("Pod", "CREATE", bare_pod("agent-empty-label", {"agent.framework": ""})))
+
+    # 18. A container named "pod".
+    named_pod = pod("agent-container-named-pod", pod_spec([container("pod")]))
+    write("pod_container_named_pod.json", request("Pod", "CREATE", named_pod))
+
+
 if __name__ == "__main__":
     main()
     rule_cases()
+    bypass_cases()

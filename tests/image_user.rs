@@ -111,3 +111,64 @@ fn lookup_failures_fail_closed_when_enforcing() {
     ));
     assert!(message.contains("allowed an image whose USER can be checked (ghcr.io/example/agent:1.4.2: registry unreachable)"), "{message}");
 }
+
+#[test]
+fn a_pod_update_checks_only_the_images_that_changed() {
+    let request = fixture("pod_update_image.json");
+    let mut r = FakeRegistry::default();
+    r.users.insert("ghcr.io/example/agent:1.5.0", Ok(None));
+    r.users.insert("ghcr.io/example/setup:1.0", Ok(None));
+    let message = rejection(run_with(
+        &request,
+        json!({"imageUserCheck": "enforce"}),
+        &mut r,
+    ));
+    assert_eq!(
+        r.asked,
+        ["ghcr.io/example/agent:1.5.0"],
+        "only the new image"
+    );
+    assert!(
+        message
+            .contains("- spec.containers[0] (agent).image: found \"ghcr.io/example/agent:1.5.0\""),
+        "{message}"
+    );
+    // A non-root new image passes, and nothing is patched on a running pod.
+    let mut ok = FakeRegistry::default();
+    ok.users
+        .insert("ghcr.io/example/agent:1.5.0", Ok(Some("65534")));
+    accepted(run_with(
+        &request,
+        json!({"imageUserCheck": "enforce"}),
+        &mut ok,
+    ));
+    // With the check off, a Pod UPDATE is not even read.
+    let mut off = FakeRegistry::default();
+    accepted(run_with(&request, json!({}), &mut off));
+    assert!(off.asked.is_empty());
+    // An UPDATE that changes no image asks nothing.
+    let mut same = request.clone();
+    same["object"] = same["oldObject"].clone();
+    let mut none = FakeRegistry::default();
+    accepted(run_with(
+        &same,
+        json!({"imageUserCheck": "enforce"}),
+        &mut none,
+    ));
+    assert!(none.asked.is_empty());
+}
+
+#[test]
+fn registry_errors_are_quoted_by_their_first_line() {
+    let mut r = registry(Err("401 Unauthorized\n\nStack backtrace:\n  0: anyhow"));
+    let message = rejection(run_with(
+        &fixture("pod_compliant.json"),
+        json!({"imageUserCheck": "enforce"}),
+        &mut r,
+    ));
+    assert!(
+        message.contains("(ghcr.io/example/agent:1.4.2: 401 Unauthorized)"),
+        "{message}"
+    );
+    assert!(!message.contains("backtrace"), "{message}");
+}

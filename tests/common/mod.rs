@@ -208,3 +208,12 @@ pub fn pod_spec(object: &Value) -> &Value {
         .pointer("/spec")
         .unwrap_or_else(|| panic!("no pod spec in {object}"))
 }
+
+/// Appends `value` to the array at `pointer` in the request's object.
+pub fn push(request: &mut Value, pointer: &str, value: Value) {
+    request["object"]
+        .pointer_mut(pointer)
+        .and_then(Value::as_array_mut)
+        .unwrap_or_else(|| panic!("no array at {pointer}"))
+        .push(value);
+}

@@ -1,0 +1,275 @@
+//! Issue 8, the bypasses: every way found to slip past a rule, closed as a class.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+fn mount_paths(object: &Value, container: &str) -> Vec<String> {
+    object
+        .pointer(&format!("/spec/{container}/volumeMounts"))
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|m| m["mountPath"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The compliant pod with an emptyDir `logs` mounted at `path` by its container.
+fn log_mount_at(path: &str) -> Value {
+    let mut request = fixture("pod_var_log_spelled.json");
+    set(
+        &mut request,
+        "/spec/containers/0/volumeMounts/2/mountPath",
+        json!(path),
+    );
+    request
+}
+
+#[test]
+fn forbidden_paths_are_caught_however_they_are_spelled() {
+    for path in [
+        "/var/./log",
+        "//var/log",
+        "/var//log/",
+        "/var/tmp/../log",
+        "/../var/log",
+        "var/log",
+        "/var/log/.",
+        "/var/log/./agent",
+        "/var/.",
+        "/usr/../var",
+        "//",
+    ] {
+        let message = rejection(run_default(&log_mount_at(path)));
+        assert!(
+            message.contains("spec.containers[0] (agent).volumeMounts[2].mountPath: found"),
+            "{path}: {message}"
+        );
+        assert!(
+            message.contains("allowed no writable mount at, under or above /var/log"),
+            "{path}: {message}"
+        );
+    }
+    // The message shows what the user wrote and where the runtime mounts it.
+    let message = rejection(run_default(&fixture("pod_var_log_backstep.json")));
+    assert!(
+        message.contains("found \"/var/tmp/../log\" (mounted at \"/var/log\")"),
+        "{message}"
+    );
+    // Look-alikes that clean to other places stay allowed.
+    for path in ["/var/logs", "/var/log..", "/var/.log", "/var/log/../logs"] {
+        accepted(run_default(&log_mount_at(path)));
+    }
+}
+
+#[test]
+fn a_spelled_mount_covers_the_required_path_it_cleans_to() {
+    let request = fixture("pod_tmp_dot.json");
+    let (object, _) = mutated(run_default(&request));
+    // `/tmp/.` is /tmp: no second mount lands there.
+    assert_eq!(mount_paths(&object, "containers/0"), ["/tmp/.", "/data"]);
+    for spelled in ["/tmp/", "//tmp", "/data/../tmp", "/tmp/x/.."] {
+        let mut request = fixture("pod_tmp_dot.json");
+        set(
+            &mut request,
+            "/spec/containers/0/volumeMounts/0/mountPath",
+            json!(spelled),
+        );
+        let (object, _) = mutated(run_default(&request));
+        assert_eq!(
+            mount_paths(&object, "containers/0"),
+            [spelled, "/data"],
+            "{spelled}"
+        );
+    }
+    // A writable ancestor spelled oddly still covers: `/home/./nobody/` covers the pip cache.
+    let mut request = fixture("pod_framework_python.json");
+    set(
+        &mut request,
+        "/spec/containers/0/volumeMounts",
+        json!([{"name": "home", "mountPath": "/home/./nobody/"}]),
+    );
+    set(
+        &mut request,
+        "/spec/volumes",
+        json!([{"name": "home", "emptyDir": {"sizeLimit": "2Gi"}}]),
+    );
+    let (object, _) = mutated(run_default(&request));
+    assert_eq!(
+        mount_paths(&object, "containers/0"),
+        ["/home/./nobody/", "/tmp", "/data"]
+    );
+}
+
+#[test]
+fn debug_containers_on_unhardened_pods_carry_the_pod_level_fields_themselves() {
+    let request = fixture("pod_ephemeral_unhardened.json");
+    let (object, warnings) = mutated(run_default(&request));
+    let sc = &object["spec"]["ephemeralContainers"][0]["securityContext"];
+    assert_eq!(
+        sc,
+        &json!({
+            "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false,
+            "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": true, "runAsUser": 65534,
+            "runAsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}
+        })
+    );
+    // Only the new container changed; the pod level is immutable here.
+    assert_eq!(
+        patch_ops(&request["object"], &object),
+        adds(&[
+            "/spec/ephemeralContainers/0/securityContext",
+            "/spec/ephemeralContainers/0/env"
+        ])
+    );
+    assert!(
+        warnings.contains(
+            &"agent-hardening added securityContext.runAsNonRoot: true to ephemeral debugger-x1"
+                .to_string()
+        ),
+        "{warnings:?}"
+    );
+    // The result passes Pod Security "restricted" as far as the debug container goes.
+    let problems = restricted::restricted_violations(&object);
+    assert!(
+        !problems.iter().any(|p| p.contains("debugger-x1")),
+        "{problems:?}"
+    );
+    // In validate mode each is reported.
+    let message = rejection(run(&request, json!({"mode": "validate"})));
+    for field in [
+        "runAsNonRoot",
+        "runAsUser",
+        "runAsGroup",
+        "seccompProfile.type",
+    ] {
+        let line = format!(
+            "- spec.ephemeralContainers[0] (debugger-x1).securityContext.{field}: found nothing (unset)"
+        );
+        assert!(message.contains(&line), "{field}: {message}");
+    }
+}
+
+#[test]
+fn debug_containers_only_carry_what_the_pod_lacks() {
+    let mut request = fixture("pod_ephemeral_unhardened.json");
+    for at in ["object", "oldObject"] {
+        request[at]["spec"]["securityContext"] = json!({"runAsNonRoot": true, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}});
+    }
+    let (object, _) = mutated(run_default(&request));
+    let sc = &object["spec"]["ephemeralContainers"][0]["securityContext"];
+    assert_eq!(sc.get("runAsNonRoot"), None);
+    assert_eq!(sc.get("seccompProfile"), None);
+    assert_eq!(sc.get("runAsUser"), None, "the pod's non-root user stays");
+    assert_eq!(sc["runAsGroup"], json!(65534));
+    // A pod-level root user is overridden for the debug container, never inherited.
+    for at in ["object", "oldObject"] {
+        request[at]["spec"]["securityContext"]["runAsUser"] = json!(0);
+    }
+    let (object, _) = mutated(run_default(&request));
+    assert_eq!(
+        object["spec"]["ephemeralContainers"][0]["securityContext"]["runAsUser"],
+        json!(65534)
+    );
+    // An explicit weak value on the debug container is still refused.
+    set(
+        &mut request,
+        "/spec/ephemeralContainers/0/securityContext",
+        json!({"seccompProfile": {"type": "Unconfined"}, "runAsNonRoot": false}),
+    );
+    let message = rejection(run_default(&request));
+    assert!(
+        message.contains("securityContext.seccompProfile.type: found \"Unconfined\""),
+        "{message}"
+    );
+    assert!(
+        message.contains("securityContext.runAsNonRoot: found false"),
+        "{message}"
+    );
+}
+
+#[test]
+fn debug_containers_follow_the_path_rules_with_the_pods_volumes() {
+    let request = fixture("pod_ephemeral_var_log.json");
+    let message = rejection(run_default(&request));
+    assert!(
+        message.contains("- spec.ephemeralContainers[0] (debugger-logs).volumeMounts[0].mountPath: found \"//var/log\" (mounted at \"/var/log\"), allowed no writable mount at, under or above /var/log"),
+        "{message}"
+    );
+    // Read-only, the same mount is fine; so is a writable one elsewhere.
+    let mut ro = request.clone();
+    set(
+        &mut ro,
+        "/spec/ephemeralContainers/0/volumeMounts/0/readOnly",
+        json!(true),
+    );
+    mutated(run_default(&ro));
+    let mut elsewhere = request.clone();
+    set(
+        &mut elsewhere,
+        "/spec/ephemeralContainers/0/volumeMounts/0/mountPath",
+        json!("/scratch"),
+    );
+    let (object, _) = mutated(run_default(&elsewhere));
+    // No volume or mount is ever added on this subresource.
+    assert_eq!(
+        object["spec"]["volumes"],
+        request["object"]["spec"]["volumes"]
+    );
+    assert_eq!(mount_paths(&object, "ephemeralContainers/0"), ["/scratch"]);
+}
+
+#[test]
+fn debug_containers_on_pods_with_an_unknown_framework_are_judged_on_their_own() {
+    let mut request = fixture("pod_ephemeral_unhardened.json");
+    for at in ["object", "oldObject"] {
+        request[at]["metadata"]["labels"]["agent.framework"] = json!("ruby");
+    }
+    mutated(run_default(&request));
+}
+
+#[test]
+fn a_container_named_pod_is_reported_as_a_container() {
+    let (_, warnings) = mutated(run_default(&fixture("pod_container_named_pod.json")));
+    assert!(
+        warnings.contains(
+            &"agent-hardening added securityContext.readOnlyRootFilesystem: true to pod"
+                .to_string()
+        ),
+        "{warnings:?}"
+    );
+    let pod_line = warnings
+        .iter()
+        .find(|w| w.starts_with("agent-hardening added to the pod spec:"))
+        .unwrap();
+    assert!(!pod_line.contains("readOnlyRootFilesystem"), "{pod_line}");
+}
+
+#[test]
+fn violations_name_the_container_or_volume() {
+    let mut request = fixture("pod_init_and_sidecars.json");
+    set(
+        &mut request,
+        "/spec/initContainers/1/securityContext",
+        json!({"privileged": true}),
+    );
+    set(
+        &mut request,
+        "/spec/volumes",
+        json!([{"name": "ramdisk", "emptyDir": {"medium": "Memory", "sizeLimit": "64Gi"}}]),
+    );
+    let message = rejection(run_default(&request));
+    assert!(
+        message.contains(
+            "- spec.initContainers[1] (log-shipper).securityContext.privileged: found true"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("- spec.volumes[0] (ramdisk).emptyDir.sizeLimit: found \"64Gi\""),
+        "{message}"
+    );
+}
