@@ -20,6 +20,11 @@ allowed() { jq -r .allowed <<<"$output"; }
 message() { jq -r '.status.message // ""' <<<"$output"; }
 # Succeeds when the response carries no patch.
 no_patch() { [ "$(jq -r '.patch // "none"' <<<"$output")" = none ]; }
+# The decoded JSON Patch (an empty list when there is none).
+patch_json() { jq -r '.patch // "W10="' <<<"$output" | base64 -d; }
+# Succeeds when the jq expression is false for the decoded patch (bats does not fail a test on
+# a negated command, so negations go through this).
+patch_lacks() { [ "$(patch_json | jq "$1")" = false ]; }
 # The decoded JSON Patch as "op path" lines, sorted.
 patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\(.op) \(.path)"' | sort; }
 
@@ -192,4 +197,128 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
   kw_run pod_compliant.json --settings-json '{"imageUserCheck": "enforce"}' \
     --replay-host-capabilities-interactions test_data/sessions/image_runs_as_nobody.yml
   [ "$(allowed)" = true ]
+}
+
+# --- Bypasses and deadlocks -------------------------------------------------------------------
+
+@test "paths: a log mount is caught however it is spelled" {
+  for request in pod_var_log_spelled.json pod_var_log_backstep.json; do
+    kw_run "$request"
+    [ "$(allowed)" = false ]
+    [[ "$(message)" == *'(mounted at "/var/log"), allowed no writable mount at, under or above /var/log'* ]]
+  done
+}
+
+@test "paths: /tmp/. covers /tmp, no second mount lands there" {
+  kw_run pod_tmp_dot.json
+  [ "$(allowed)" = true ]
+  patch_json | jq -e 'any(.[]; .path == "/spec/containers/0/volumeMounts/1" and .value.mountPath == "/data")'
+  patch_lacks 'any(.[]; (.value | tostring) | test("\"mountPath\":\"/tmp\""))'
+}
+
+@test "ephemeral containers: a debug container on an unhardened pod carries the pod-level fields" {
+  kw_run pod_ephemeral_unhardened.json
+  [ "$(allowed)" = true ]
+  jq -r .patch <<<"$output" | base64 -d | jq -e \
+    '.[] | select(.path == "/spec/ephemeralContainers/0/securityContext") | .value | .runAsNonRoot == true and .runAsUser == 65534 and .seccompProfile.type == "RuntimeDefault"'
+  kw_run pod_ephemeral_unhardened.json --settings-json '{"mode": "validate"}'
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *"spec.ephemeralContainers[0] (debugger-x1).securityContext.runAsNonRoot: found nothing (unset)"* ]]
+}
+
+@test "ephemeral containers: a debug container may not mount the pod's emptyDir at /var/log" {
+  kw_run pod_ephemeral_var_log.json
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *'spec.ephemeralContainers[0] (debugger-logs).volumeMounts[0].mountPath: found "//var/log"'* ]]
+}
+
+@test "image user check: a Pod UPDATE that changes an image has that image checked" {
+  kw_run pod_update_image.json --settings-json '{"imageUserCheck": "enforce"}' \
+    --replay-host-capabilities-interactions test_data/sessions/updated_image_runs_as_root.yml
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *'spec.containers[0] (agent).image: found "ghcr.io/example/agent:1.5.0"'*"sets no USER"* ]]
+}
+
+@test "workloads: an UPDATE that keeps a non-compliant template is let through with a warning" {
+  for request in deployment_update_unchanged.json replicaset_update_unchanged.json cronjob_suspend_unchanged.json; do
+    kw_run "$request"
+    [ "$(allowed)" = true ]
+    no_patch
+    jq -e '.warnings | any(contains("the pod template is not compliant"))' <<<"$output"
+  done
+}
+
+@test "workloads: an object being deleted is never blocked" {
+  kw_run deployment_update_deleting.json
+  [ "$(allowed)" = true ]
+  no_patch
+}
+
+@test "workloads: a Job template is never patched on UPDATE" {
+  kw_run job_update_template_changed.json --settings-json '{"mutateWorkloadTemplates": true}'
+  [ "$(allowed)" = true ]
+  no_patch
+}
+
+@test "writable paths: devices and read-only parents get nothing injected inside them" {
+  kw_run pod_block_device_at_data.json
+  [ "$(allowed)" = true ]
+  jq -e '.warnings | any(contains("mounts a block device at /data"))' <<<"$output"
+  patch_lacks 'any(.[]; (.value | tostring) | test("\"mountPath\":\"/data\""))'
+  kw_run pod_configmap_at_data_node.json
+  [ "$(allowed)" = true ]
+  jq -e '.warnings | any(contains("/data/node_modules inside it stays read-only"))' <<<"$output"
+}
+
+@test "writable paths: StatefulSet claims are writable volumes" {
+  kw_run statefulset_claim_at_data.json --settings-json '{"mutateWorkloadTemplates": true}'
+  [ "$(allowed)" = true ]
+  patch_lacks 'any(.[]; (.value | tostring) | test("node_modules"))'
+  kw_run statefulset_claim_at_var_log.json
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *"volumeMounts[2].mountPath: found \"/var/log\""* ]]
+}
+
+@test "templates: a field no pod could be given fails at apply time" {
+  kw_run deployment_create.json --settings-json '{"allowedSeccompProfiles": ["Localhost"]}'
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *"spec.template.spec.securityContext.seccompProfile.type: found nothing (unset), allowed Localhost"* ]]
+}
+
+@test "windows pods are refused with how to exclude them" {
+  kw_run pod_windows.json
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *'spec.os.name: found "windows", allowed linux or unset'*"namespaceSelector or objectSelector"* ]]
+}
+
+@test "image volumes are allowed" {
+  kw_run pod_image_volume.json
+  [ "$(allowed)" = true ]
+  no_patch
+}
+
+@test "an empty framework label is no label" {
+  kw_run pod_empty_framework_label.json
+  [ "$(allowed)" = true ]
+  jq -r .patch <<<"$output" | base64 -d | jq -e \
+    'any(.[]; .path == "/spec/containers/0/volumeMounts" and (.value | map(.mountPath) == ["/tmp", "/data"]))'
+}
+
+@test "a container named pod is reported as a container" {
+  kw_run pod_container_named_pod.json
+  jq -e '.warnings | any(. == "agent-hardening added securityContext.readOnlyRootFilesystem: true to pod")' <<<"$output"
+}
+
+@test "settings that would defeat the profile are refused" {
+  run --separate-stderr "$KWCTL" run --request-path test_data/pod_minimal.json \
+    --settings-json '{"writablePaths": [{"path": "/tmp/..", "sizeLimit": "1Gi"}, {"path": "/proc/self", "sizeLimit": "1Gi"}]}' "$POLICY"
+  echo "stderr = ${stderr}"
+  [ "$status" -ne 0 ]
+  [[ "$stderr" == *"writablePaths[0].path: / may not be made writable"* ]]
+  [[ "$stderr" == *"writablePaths[1].path: /proc/self is at or under /proc"* ]]
+  run --separate-stderr "$KWCTL" run --request-path test_data/pod_minimal.json \
+    --settings-json '{"frameworks": {"py": [{"path": "/tmp/", "sizeLimit": "2Gi"}]}}' "$POLICY"
+  echo "stderr = ${stderr}"
+  [ "$status" -ne 0 ]
+  [[ "$stderr" == *"frameworks.py[0]: /tmp (sizeLimit 2Gi"*"is also writablePaths[0] (sizeLimit 1Gi"* ]]
 }

@@ -36,11 +36,15 @@ fn a_known_mutation_gives_the_expected_base64_json_patch() {
     assert_eq!(
         response["patch"],
         json!(
-            "W3sib3AiOiJhZGQiLCJwYXRoIjoiL3NwZWMvZXBoZW1lcmFsQ29udGFpbmVycy8xL3NlY3VyaXR5Q29udGV4dCIsInZhbHVlIjp7ImFsbG93UHJpdmlsZWdlRXNjYWxhdGlvbiI6ZmFsc2UsImNhcGFiaWxpdGllcyI6eyJkcm9wIjpbIkFMTCJdfSwicmVhZE9ubHlSb290RmlsZXN5c3RlbSI6dHJ1ZX19XQ=="
+            "W3sib3AiOiJhZGQiLCJwYXRoIjoiL3NwZWMvZXBoZW1lcmFsQ29udGFpbmVycy8xL2VudiIsInZhbHVlIjpbeyJuYW1lIjoiSE9NRSIsInZhbHVlIjoiL2hvbWUvbm9ib2R5In1dfSx7Im9wIjoiYWRkIiwicGF0aCI6Ii9zcGVjL2VwaGVtZXJhbENvbnRhaW5lcnMvMS9zZWN1cml0eUNvbnRleHQiLCJ2YWx1ZSI6eyJhbGxvd1ByaXZpbGVnZUVzY2FsYXRpb24iOmZhbHNlLCJjYXBhYmlsaXRpZXMiOnsiZHJvcCI6WyJBTEwiXX0sInJlYWRPbmx5Um9vdEZpbGVzeXN0ZW0iOnRydWV9fV0="
         )
     );
     assert!(response.get("status").is_none());
-    assert_eq!(response["warnings"].as_array().unwrap().len(), 3);
+    // readOnlyRootFilesystem, allowPrivilegeEscalation, capabilities.drop, env HOME.
+    assert_eq!(response["warnings"].as_array().unwrap().len(), 4);
+    assert!(response["warnings"].as_array().unwrap().contains(&json!(
+        "agent-hardening added env HOME=/home/nobody to ephemeral debugger-k7x2p"
+    )));
 }
 
 #[test]
