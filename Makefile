@@ -9,7 +9,7 @@ KWHOST := target/host/kwhost
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(CURDIR)/$(KWHOST))
 export KWCTL
 
-.PHONY: setup fmt fmt-check lint unit-tests host-tests e2e-tests test demo bench clean
+.PHONY: setup fmt fmt-check lint unit-tests host-tests e2e-tests runtime-tests test demo bench clean
 
 # Installs what the build and tests need and is not there yet.
 setup:
@@ -18,6 +18,9 @@ setup:
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 	@missing=""; for tool in bats jq; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	/usr/bin/python3 -m pip --version >/dev/null 2>&1 || missing="$$missing python3-pip"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing$$missing"; \
@@ -61,7 +64,11 @@ host-tests: policy.wasm
 e2e-tests: annotated-policy.wasm $(if $(shell command -v kwctl 2>/dev/null),,$(KWHOST))
 	bats e2e.bats
 
-test: setup fmt-check lint unit-tests host-tests e2e-tests
+# Will the agent still run? Admitted python and node pods run as the kubelet would (bubblewrap).
+runtime-tests: annotated-policy.wasm $(if $(shell command -v kwctl 2>/dev/null),,$(KWHOST))
+	bats runtime.bats
+
+test: setup fmt-check lint unit-tests host-tests e2e-tests runtime-tests
 
 # Builds the policy and evaluates a sample agent pod with the default settings.
 demo: setup annotated-policy.wasm $(if $(shell command -v kwctl 2>/dev/null),,$(KWHOST))

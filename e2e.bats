@@ -322,3 +322,33 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
   [ "$status" -ne 0 ]
   [[ "$stderr" == *"frameworks.py[0]: /tmp (sizeLimit 2Gi"*"is also writablePaths[0] (sizeLimit 1Gi"* ]]
 }
+
+# --- HOME and the frameworks' variables ---------------------------------------------------------
+
+@test "env: a python agent gets HOME, TMPDIR and PIP_CACHE_DIR" {
+  kw_run pod_framework_python.json
+  [ "$(allowed)" = true ]
+  [ "$(patch_json | jq -c '.[] | select(.path == "/spec/containers/0/env") | .value')" = \
+    '[{"name":"HOME","value":"/home/nobody"},{"name":"TMPDIR","value":"/tmp"},{"name":"PIP_CACHE_DIR","value":"/home/nobody/.cache/pip"}]' ]
+  jq -e '.warnings | any(. == "agent-hardening added env PIP_CACHE_DIR=/home/nobody/.cache/pip to agent")' <<<"$output"
+}
+
+@test "env: the container's own values and valueFrom are kept, and a HOME outside the mounts is warned about" {
+  kw_run pod_env_own_values.json
+  [ "$(allowed)" = true ]
+  [ "$(patch_json | jq -c '[.[] | select(.path | startswith("/spec/containers/0/env"))]')" = \
+    '[{"op":"add","path":"/spec/containers/0/env/2","value":{"name":"TMPDIR","value":"/tmp"}}]' ]
+  jq -e '.warnings | any(. == "agent-hardening: agent sets HOME=/home/agent, which no writable mount covers: writes there fail on the read-only root filesystem")' <<<"$output"
+}
+
+@test "env: validate mode reports the missing variables" {
+  kw_run pod_framework_node.json --settings-json '{"mode": "validate"}'
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *"spec.containers[0] (agent).env: found no NPM_CONFIG_CACHE, allowed NPM_CONFIG_CACHE set (the policy would add NPM_CONFIG_CACHE=/home/nobody/.npm)"* ]]
+}
+
+@test "env: a compliant pod that sets them is accepted untouched" {
+  kw_run pod_compliant.json --settings-json '{"mode": "validate"}'
+  [ "$(allowed)" = true ]
+  no_patch
+}

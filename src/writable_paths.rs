@@ -113,17 +113,23 @@ impl<'s> WritablePaths<'s> {
                 None => {}
             }
             let mut added = false;
+            // In validate mode the path is reported missing, and judged as if it were there
+            // (so its variables are reported too).
+            let mut would_be = false;
             match ctx.missing {
                 _ if !inject => {}
                 Missing::Ignore => {}
-                Missing::Report => ctx.report.violation(
-                    cpath.key("volumeMounts").to_string(),
-                    format!("no writable mount covering {}", w.path),
-                    format!(
-                        "an emptyDir mounted at {} or at a writable parent directory",
-                        w.path
-                    ),
-                ),
+                Missing::Report => {
+                    would_be = true;
+                    ctx.report.violation(
+                        cpath.key("volumeMounts").to_string(),
+                        format!("no writable mount covering {}", w.path),
+                        format!(
+                            "an emptyDir mounted at {} or at a writable parent directory",
+                            w.path
+                        ),
+                    );
+                }
                 Missing::Add if self.can_add => {
                     let volume = self.injection.volume_for(j, &w.path);
                     if push_mount(container, &volume, &w.path) {
@@ -141,7 +147,7 @@ impl<'s> WritablePaths<'s> {
                     index: None,
                 });
             }
-            writable_now.push(added);
+            writable_now.push(added || would_be);
         }
         writable_now
     }

@@ -596,7 +596,18 @@ def bypass_cases():
     write("pod_container_named_pod.json", request("Pod", "CREATE", named_pod))
 
 
+# --- Variables that point the frameworks at their writable paths (issue 9) -----------------------
+def env_cases():
+    own = bare_pod("agent-own-env", {"agent.framework": "python"})
+    own["spec"]["containers"][0]["env"] = [
+        {"name": "HOME", "value": "/home/agent"},
+        {"name": "PIP_CACHE_DIR", "valueFrom": {"configMapKeyRef": {"name": "agent-settings", "key": "pip-cache"}}},
+    ]
+    write("pod_env_own_values.json", request("Pod", "CREATE", own))
+
+
 if __name__ == "__main__":
     main()
     rule_cases()
     bypass_cases()
+    env_cases()
