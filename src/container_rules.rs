@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::capabilities::normalise;
+use crate::exceptions::{self, Granted};
 use crate::field_path::FieldPath;
 use crate::fields::{Child, Ctx, Field, Missing, array, is_false, is_true, present};
 use crate::report::{Added, Target};
@@ -59,7 +60,16 @@ pub fn check_container(
         target,
     };
     let read_only = field("readOnlyRootFilesystem", json!(true));
-    ctx.ensure(&mut sc, read_only, is_true, || "true".into());
+    let writable_root = sc.get("readOnlyRootFilesystem").is_some_and(is_false)
+        && exceptions::allows(
+            ctx,
+            target,
+            || "readOnlyRootFilesystem: false".into(),
+            |g: &Granted<'_>| g.writable_root(),
+        );
+    if !writable_root {
+        ctx.ensure(&mut sc, read_only, is_true, || "true".into());
+    }
     let escalation = field("allowPrivilegeEscalation", json!(false));
     ctx.ensure(&mut sc, escalation, is_false, || "false".into());
     ctx.check_optional(&sc, &sc_path, "privileged", is_false, || {
@@ -87,7 +97,7 @@ fn capabilities(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
     {
         let add_path = path.key("add");
         for (i, name) in added.iter().enumerate() {
-            check_added(ctx, name, &add_path.index(i));
+            check_added(ctx, name, &add_path.index(i), at.target);
         }
     }
 }
@@ -146,7 +156,7 @@ fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_>, path: &FieldPath<'_>, targe
     }
 }
 
-fn check_added(ctx: &mut Ctx<'_>, name: &Value, path: &FieldPath<'_>) {
+fn check_added(ctx: &mut Ctx<'_>, name: &Value, path: &FieldPath<'_>, target: &Target) {
     let allowed = &ctx.settings.allowed_capabilities;
     let allowed_text = || {
         if allowed.is_empty() {
@@ -161,6 +171,10 @@ fn check_added(ctx: &mut Ctx<'_>, name: &Value, path: &FieldPath<'_>) {
     };
     let normal = normalise(text);
     if !allowed.contains(&normal) {
+        let control = || format!("capabilities.add {text}");
+        if exceptions::allows(ctx, target, control, |g| g.capability(&normal)) {
+            return;
+        }
         let text = allowed_text();
         ctx.violation(path, name, text);
     } else if normal != text {

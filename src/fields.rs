@@ -7,6 +7,7 @@ use std::fmt::Display;
 
 use serde_json::{Map, Value};
 
+use crate::exceptions::Granted;
 use crate::field_path::FieldPath;
 use crate::report::{Added, Report, Target};
 use crate::settings::Settings;
@@ -29,6 +30,8 @@ pub struct Ctx<'a> {
     pub report: Report,
     /// `(field path, image)` of every container walked, for the image user check.
     pub images: Vec<(String, String)>,
+    /// The exceptions that apply to the container being walked.
+    pub granted: Option<Granted<'a>>,
 }
 
 /// A child object of the JSON being walked.
@@ -85,6 +88,7 @@ impl<'a> Ctx<'a> {
             missing,
             report: Report::default(),
             images: Vec::new(),
+            granted: None,
         }
     }
 

@@ -9,11 +9,11 @@ use serde_json::{Map, Value};
 use crate::container_rules::{CONTAINER_LISTS, check_container, target_name};
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, array_mut};
-use crate::pod_rules;
 use crate::report::Target;
 use crate::security_context::PodGaps;
 use crate::volumes::{self, VolumeIndex};
 use crate::writable_paths::{Framework, WritablePaths};
+use crate::{exceptions, isolation, pod_rules};
 
 /// Which parts of a pod spec an evaluation may look at and change.
 pub enum Scope {
@@ -60,6 +60,8 @@ pub fn check_template(
     let meta_path = FieldPath::root(at.metadata_path);
     match scope {
         Scope::Whole => {
+            isolation::runtime_class(ctx, spec, &spec_path);
+            isolation::service_account_token(ctx, spec, &spec_path);
             pod_rules::check_pod(ctx, spec, &spec_path);
             pod_rules::check_annotations(ctx, metadata, &meta_path);
             let index = volumes::check(ctx, spec, &spec_path, VolumeIndex::with_claims(claims));
@@ -123,7 +125,12 @@ fn walk_list(
                     .and_then(Value::as_str)
                     .map(str::to_owned);
                 let path = list_path.named(i, name.as_deref());
+                // The exceptions that apply to this container, by its image only.
+                let image = container.get("image").and_then(Value::as_str);
+                let init = list == "initContainers";
+                ctx.granted = exceptions::granted(ctx.settings, image, init);
                 each(ctx, container, &path, &target);
+                ctx.granted = None;
             }
             None => {
                 let found = container.clone();

@@ -30,6 +30,9 @@ impl fmt::Display for Target {
     }
 }
 
+/// The audit annotation that lists the exceptions an answer used.
+pub const EXCEPTIONS_ANNOTATION: &str = "agent-hardening.kubewarden.io/exceptions";
+
 /// How many violations a rejection message lists before "… and N more".
 pub const MAX_LISTED: usize = 20;
 /// How many containers a warning names before "and N more".
@@ -95,6 +98,8 @@ pub struct Report {
     pub pod_changes: Vec<Added>,
     /// Warnings that are not changes (e.g. a required path that stays read-only).
     pub notes: Vec<String>,
+    /// Every control an exception relaxed: `istio-proxy: runAsUser 1337 (exceptions[0], …)`.
+    pub exceptions: Vec<String>,
 }
 
 impl Report {
@@ -116,6 +121,21 @@ impl Report {
             Some((_, targets)) => targets.push(Rc::clone(name)),
             None => self.changes.push((added, vec![Rc::clone(name)])),
         }
+    }
+
+    pub fn exception_used(&mut self, text: String) {
+        self.exceptions.push(text);
+    }
+
+    /// The audit annotations of the answer: the exceptions used, if any.
+    pub fn audit_annotations(&self) -> Vec<(String, String)> {
+        if self.exceptions.is_empty() {
+            return Vec::new();
+        }
+        vec![(
+            EXCEPTIONS_ANNOTATION.to_string(),
+            self.exceptions.join("; "),
+        )]
     }
 
     pub fn changed(&self) -> bool {
@@ -157,6 +177,11 @@ impl Report {
             format!("agent-hardening added {added} to {}", targets_text(targets))
         }));
         out.extend(self.notes.iter().cloned());
+        out.extend(
+            self.exceptions
+                .iter()
+                .map(|e| format!("agent-hardening: exception used by {e}")),
+        );
         out
     }
 }

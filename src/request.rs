@@ -26,6 +26,15 @@ pub struct AdmissionRequest<'a> {
     pub object: Option<&'a RawValue>,
     #[serde(borrow)]
     pub old_object: Option<&'a RawValue>,
+    pub user_info: UserInfo,
+}
+
+/// Who sent the request: the API server always names a user (`system:anonymous` at least);
+/// Kubewarden's audit scanner sends none.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UserInfo {
+    pub username: String,
 }
 
 #[derive(Deserialize, Default)]

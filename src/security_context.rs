@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::exceptions::{self, Granted};
 use crate::field_path::FieldPath;
 use crate::fields::{Child, Ctx, Field, is_true, is_unset_or_empty};
 use crate::report::Target;
@@ -65,11 +66,48 @@ pub fn identity(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level
         }
         Level::Container => {
             let unset = || "true or unset (the pod sets it)".to_string();
-            ctx.check_optional(sc, at.path, "runAsNonRoot", is_true, unset);
-            ctx.check_optional(sc, at.path, "runAsUser", user_ok, users);
-            ctx.check_optional(sc, at.path, "runAsGroup", group_ok, groups);
+            let root = sc
+                .get("runAsNonRoot")
+                .is_some_and(|v| v.as_bool() == Some(false));
+            if !(root && excepted(ctx, at, "runAsNonRoot: false".into(), |g| g.root())) {
+                ctx.check_optional(sc, at.path, "runAsNonRoot", is_true, unset);
+            }
+            let uid = sc.get("runAsUser").and_then(Value::as_i64);
+            let grant_user = |g: &Granted<'_>| uid.and_then(|u| g.user(u));
+            let user_excepted = uid.is_some_and(|u| !s.user_allowed(u))
+                && excepted(
+                    ctx,
+                    at,
+                    format!("runAsUser {}", uid.unwrap_or(0)),
+                    grant_user,
+                );
+            if !user_excepted {
+                ctx.check_optional(sc, at.path, "runAsUser", user_ok, users);
+            }
+            let gid = sc.get("runAsGroup").and_then(Value::as_i64);
+            let grant_group = |g: &Granted<'_>| gid.and_then(|id| g.group(id));
+            let group_excepted = gid.is_some_and(|g| !s.group_allowed(g))
+                && excepted(
+                    ctx,
+                    at,
+                    format!("runAsGroup {}", gid.unwrap_or(0)),
+                    grant_group,
+                );
+            if !group_excepted {
+                ctx.check_optional(sc, at.path, "runAsGroup", group_ok, groups);
+            }
         }
     }
+}
+
+/// Whether an exception grants `control` to the container at `at` (the use is recorded).
+fn excepted(
+    ctx: &mut Ctx<'_>,
+    at: &At<'_>,
+    control: String,
+    grant: impl FnOnce(&Granted<'_>) -> Option<usize>,
+) -> bool {
+    exceptions::allows(ctx, at.target, || control, grant)
 }
 
 fn supplemental_groups(ctx: &mut Ctx<'_>, sc: &Child<'_>, path: &FieldPath<'_>) {

@@ -8,7 +8,7 @@ use crate::pod_spec::{Scope, check_template};
 use crate::report::Report;
 use crate::request::Payload;
 use crate::response::{self, Outcome};
-use crate::settings::{ImageUserCheck, Mode, cached};
+use crate::settings::{Mode, cached};
 use crate::updates;
 use crate::workload::{self, POD_LOCATION, Plan};
 
@@ -39,8 +39,15 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
         Err(e) => return reject(format!("the policy settings are not valid: {e}")),
     };
     let request = payload.request;
-    let plan = workload::plan(&request, settings.image_user_check != ImageUserCheck::Off);
-    let missing = match (&plan, settings.mode) {
+    let plan = workload::plan(&request, &settings);
+    // The audit scanner builds its requests without a user: answer it as validate mode does,
+    // so background audit reports what admission would add (stricter only, never looser).
+    let mode = if settings.audit_as_validate && request.user_info.username.is_empty() {
+        Mode::Validate
+    } else {
+        settings.mode
+    };
+    let missing = match (&plan, mode) {
         (Plan::Pass, _) => return accept(Vec::new()),
         (_, Mode::Validate) => Missing::Report,
         (Plan::Template(w), Mode::Mutate)
@@ -76,14 +83,14 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
                 return accept(Vec::new());
             }
             let unchanged =
-                w.update && updates::template_unchanged(&object, old().as_ref(), w.keys);
+                w.update && updates::template_unchanged(&object, old().as_ref(), &w.keys);
             let claims = if w.claims {
                 updates::claim_names(&object)
             } else {
                 Vec::new()
             };
             let mut node = &mut object;
-            for key in w.keys {
+            for key in &w.keys {
                 match node.get_mut(*key) {
                     Some(next) if !next.is_null() => node = next,
                     // No template (a ReplicationController may omit it): nothing to check.
@@ -92,7 +99,7 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
             }
             match node.as_object_mut() {
                 Some(template) => {
-                    check_template(&mut ctx, template, w.location, &Scope::Whole, &claims)
+                    check_template(&mut ctx, template, &w.location, &Scope::Whole, &claims)
                 }
                 None => {
                     let path = w.keys.join(".");
@@ -109,7 +116,10 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
 }
 
 fn accept(warnings: Vec<String>) -> Outcome {
-    Outcome::Accept { warnings }
+    Outcome::Accept {
+        warnings,
+        audit: Vec::new(),
+    }
 }
 
 fn decide(report: Report, object: Value) -> Outcome {
@@ -121,10 +131,16 @@ fn decide(report: Report, object: Value) -> Outcome {
         }
     } else if report.changed() {
         let warnings = report.warnings();
-        Outcome::Mutate { object, warnings }
+        let audit = report.audit_annotations();
+        Outcome::Mutate {
+            object,
+            warnings,
+            audit,
+        }
     } else {
         Outcome::Accept {
             warnings: report.warnings(),
+            audit: report.audit_annotations(),
         }
     }
 }

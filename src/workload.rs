@@ -8,9 +8,10 @@ use k8s_openapi::api::core::v1::{Pod, ReplicationController};
 
 use crate::pod_spec::{Location, Scope};
 use crate::request::AdmissionRequest;
+use crate::settings::{ImageUserCheck, Settings};
 
 /// What to do with a request.
-pub enum Plan {
+pub enum Plan<'s> {
     /// Not ours, or nothing can change: accept untouched.
     Pass,
     /// A Pod (`spec` at the root).
@@ -19,14 +20,14 @@ pub enum Plan {
     /// (the rest of a pod's spec is immutable).
     PodImages,
     /// A workload's pod template.
-    Template(Workload),
+    Template(Workload<'s>),
 }
 
 /// Where a workload keeps its pod template, and what its kind allows.
-pub struct Workload {
+pub struct Workload<'s> {
     /// JSON keys from the root to the template.
-    pub keys: &'static [&'static str],
-    pub location: &'static Location<'static>,
+    pub keys: Vec<&'s str>,
+    pub location: Location<'s>,
     /// Whether the request is an UPDATE (then an unchanged template is let through).
     pub update: bool,
     /// A Job's template is immutable once created: never patched on UPDATE.
@@ -55,8 +56,10 @@ fn is<R: Resource>(group: &str, kind: &str) -> bool {
     R::GROUP == group && R::KIND == kind
 }
 
-/// `image_check`: whether the image user check is on (it alone looks at Pod UPDATEs).
-pub fn plan(req: &AdmissionRequest<'_>, image_check: bool) -> Plan {
+/// Which requests `settings` make the policy look at, and how.
+pub fn plan<'s>(req: &AdmissionRequest<'_>, settings: &'s Settings) -> Plan<'s> {
+    // The image user check alone looks at Pod UPDATEs.
+    let image_check = settings.image_user_check != ImageUserCheck::Off;
     let (group, kind) = (req.kind.group.as_str(), req.kind.kind.as_str());
     let operation = req.operation.as_str();
     if is::<Pod>(group, kind) {
@@ -73,8 +76,8 @@ pub fn plan(req: &AdmissionRequest<'_>, image_check: bool) -> Plan {
         return Plan::Pass;
     }
     let update = operation == "UPDATE";
-    let workload = |keys, location| Workload {
-        keys,
+    let workload = |keys: &[&'s str], location: Location<'s>| Workload {
+        keys: keys.to_vec(),
         location,
         update,
         immutable_template: update && is::<Job>(group, kind),
@@ -87,9 +90,21 @@ pub fn plan(req: &AdmissionRequest<'_>, image_check: bool) -> Plan {
         || is::<Job>(group, kind)
         || is::<ReplicationController>(group, kind)
     {
-        Plan::Template(workload(TEMPLATE, &TEMPLATE_LOCATION))
+        Plan::Template(workload(TEMPLATE, TEMPLATE_LOCATION))
     } else if is::<CronJob>(group, kind) {
-        Plan::Template(workload(CRONJOB_TEMPLATE, &CRONJOB_LOCATION))
+        Plan::Template(workload(CRONJOB_TEMPLATE, CRONJOB_LOCATION))
+    } else if let Some(custom) = settings
+        .pod_templates
+        .iter()
+        .find(|k| k.api_group == group && k.kind == kind)
+    {
+        // A custom resource that embeds a pod template (`podTemplates`).
+        let keys: Vec<&str> = custom.keys.iter().map(String::as_str).collect();
+        let location = Location {
+            metadata_path: &custom.metadata_path,
+            spec_path: &custom.spec_path,
+        };
+        Plan::Template(workload(&keys, location))
     } else {
         Plan::Pass
     }

@@ -3,6 +3,8 @@
 
 mod labels;
 pub mod parse;
+mod paths;
+mod platform;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -46,6 +48,60 @@ pub struct WritablePath {
     pub env: Vec<String>,
 }
 
+/// A custom resource that embeds a pod template (`podTemplates`), checked like the built-in
+/// workloads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodTemplateKind {
+    pub api_group: String,
+    pub kind: String,
+    /// The JSON keys from the object's root to the template (`spec.podTemplate`).
+    pub keys: Vec<String>,
+    /// `spec.podTemplate.metadata` and `spec.podTemplate.spec`, for messages.
+    pub metadata_path: String,
+    pub spec_path: String,
+}
+
+/// What an exception relaxes for the containers whose image matches it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Allow {
+    pub run_as_user: Vec<IdRange>,
+    pub run_as_group: Vec<IdRange>,
+    /// Normalised: upper case, without `CAP_`.
+    pub capabilities: Vec<String>,
+    /// `readOnlyRootFilesystem: false` is accepted.
+    pub writable_root: bool,
+    /// `runAsNonRoot: false` is accepted (init containers only).
+    pub root_init: bool,
+}
+
+/// Trusted containers (service-mesh sidecars), by image reference only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exception {
+    /// Globs over full image references (`docker.io/istio/proxyv2:*`).
+    pub images: Vec<String>,
+    pub allow: Allow,
+}
+
+/// Optional stronger isolation: a sandboxed runtime class.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuntimeClass {
+    /// Filled in when a pod sets none (`""`: nothing is filled in).
+    pub default: String,
+    /// When not empty, the only runtime classes a pod may name.
+    pub allowed: Vec<String>,
+}
+
+/// What happens to the pod's service account token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceAccountToken {
+    /// Left as the pod and its service account say.
+    Keep,
+    /// `automountServiceAccountToken: false` on pods that don't set it.
+    DefaultOff,
+    /// As `DefaultOff`, and `true` or a projected token volume is refused.
+    Forbid,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub mode: Mode,
@@ -69,6 +125,13 @@ pub struct Settings {
     pub image_user_check: ImageUserCheck,
     /// `HOME` for containers that do not set it (clean and absolute).
     pub home: String,
+    pub pod_templates: Vec<PodTemplateKind>,
+    pub exceptions: Vec<Exception>,
+    pub runtime_class: RuntimeClass,
+    pub service_account_token: ServiceAccountToken,
+    /// Requests without `userInfo.username` (the audit scanner's) are answered as in validate
+    /// mode.
+    pub audit_as_validate: bool,
 }
 
 /// Every settings key, in the order the documentation lists them.
@@ -91,6 +154,11 @@ pub const SETTING_KEYS: &[&str] = &[
     "forbiddenWritablePaths",
     "imageUserCheck",
     "home",
+    "podTemplates",
+    "exceptions",
+    "runtimeClass",
+    "serviceAccountToken",
+    "auditAsValidate",
 ];
 
 /// The UID and GID of `nobody`, the identity every agent runs as by default.
@@ -156,6 +224,11 @@ impl Default for Settings {
             forbidden_writable_paths: vec!["/var/log".to_string()],
             image_user_check: ImageUserCheck::Off,
             home: DEFAULT_HOME.to_string(),
+            pod_templates: platform::default_pod_templates(),
+            exceptions: Vec::new(),
+            runtime_class: RuntimeClass::default(),
+            service_account_token: ServiceAccountToken::Keep,
+            audit_as_validate: true,
         }
     }
 }

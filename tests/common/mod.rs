@@ -57,7 +57,9 @@ pub fn run_default(request: &Value) -> Outcome {
 /// The mutated object, or a panic saying what came instead.
 pub fn mutated(outcome: Outcome) -> (Value, Vec<String>) {
     match outcome {
-        Outcome::Mutate { object, warnings } => (object, warnings),
+        Outcome::Mutate {
+            object, warnings, ..
+        } => (object, warnings),
         Outcome::Accept { .. } => panic!("expected a mutation, got an acceptance"),
         Outcome::Reject { message, .. } => {
             panic!("expected a mutation, got a rejection:\n{message}")
@@ -78,7 +80,7 @@ pub fn rejection(outcome: Outcome) -> String {
 /// Accepted without any change; returns the warnings.
 pub fn accepted(outcome: Outcome) -> Vec<String> {
     match outcome {
-        Outcome::Accept { warnings } => warnings,
+        Outcome::Accept { warnings, .. } => warnings,
         Outcome::Mutate { object, .. } => {
             panic!("expected an acceptance, got a mutation to {object}")
         }
