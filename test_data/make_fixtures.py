@@ -72,6 +72,9 @@ RESOURCES = {
     "CronJob": ("batch", "v1", "cronjobs"),
     "ReplicationController": ("", "v1", "replicationcontrollers"),
     "ConfigMap": ("", "v1", "configmaps"),
+    "Sandbox": ("agents.x-k8s.io", "v1alpha1", "sandboxes"),
+    "SandboxTemplate": ("extensions.agents.x-k8s.io", "v1alpha1", "sandboxtemplates"),
+    "Rollout": ("argoproj.io", "v1alpha1", "rollouts"),
 }
 
 
@@ -606,8 +609,68 @@ def env_cases():
     write("pod_env_own_values.json", request("Pod", "CREATE", own))
 
 
+# --- Platforms: sandboxes, meshes, stronger isolation (issue 12) --------------------------------
+KUBE_API_ACCESS = {"name": "kube-api-access-7xk2q", "projected": {"defaultMode": 420, "sources": [
+    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+    {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+    {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
+]}}
+KUBE_API_MOUNT = {"name": "kube-api-access-7xk2q", "readOnly": True, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}
+
+
+def platform_cases():
+    template = bare_pod("t", {"agent.framework": "python"})
+    tpl = {"metadata": {"labels": template["metadata"]["labels"]}, "spec": template["spec"]}
+    sandbox = {"apiVersion": "agents.x-k8s.io/v1alpha1", "kind": "Sandbox",
+               "metadata": {"name": "agent-sandbox", "namespace": "agents"},
+               "spec": {"podTemplate": copy.deepcopy(tpl)}}
+    write("sandbox_create.json", request("Sandbox", "CREATE", sandbox))
+    bad = copy.deepcopy(sandbox)
+    bad["spec"]["podTemplate"]["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+    write("sandbox_update_privileged.json", request("Sandbox", "UPDATE", bad, old=sandbox))
+    st = {"apiVersion": "extensions.agents.x-k8s.io/v1alpha1", "kind": "SandboxTemplate",
+          "metadata": {"name": "python-agent", "namespace": "agents"},
+          "spec": {"podTemplate": copy.deepcopy(tpl)}}
+    st["spec"]["podTemplate"]["spec"]["hostNetwork"] = True
+    write("sandboxtemplate_host_network.json", request("SandboxTemplate", "CREATE", st))
+    rollout = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+               "metadata": {"name": "agent-rollout", "namespace": "agents"},
+               "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "t"}},
+                        "strategy": {"canary": {"steps": [{"setWeight": 20}]}},
+                        "template": copy.deepcopy(tpl)}}
+    write("rollout_create.json", request("Rollout", "CREATE", rollout))
+
+    # An istio-injected agent pod: the proxy runs as 1337, istio-init as root with NET_ADMIN/NET_RAW.
+    proxy_image = "docker.io/istio/proxyv2:1.22.0"
+    mesh = bare_pod("agent-mesh", {"agent.framework": "python"})
+    mesh["spec"]["containers"].append(container("istio-proxy", image=proxy_image, securityContext={
+        "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "privileged": False,
+        "readOnlyRootFilesystem": True, "runAsGroup": 1337, "runAsNonRoot": True, "runAsUser": 1337}))
+    mesh["spec"]["initContainers"] = [container("istio-init", image=proxy_image, securityContext={
+        "allowPrivilegeEscalation": False, "capabilities": {"add": ["NET_ADMIN", "NET_RAW"], "drop": ["ALL"]},
+        "privileged": False, "readOnlyRootFilesystem": False, "runAsGroup": 0, "runAsNonRoot": False, "runAsUser": 0})]
+    write("pod_istio_injected.json", request("Pod", "CREATE", mesh))
+    # The same security context on an image that is not the mesh's.
+    impostor = copy.deepcopy(mesh)
+    impostor["spec"]["initContainers"][0]["image"] = "docker.io/attacker/proxyv2:1.22.0"
+    impostor["spec"]["initContainers"][0]["name"] = "istio-init"
+    write("pod_istio_impostor.json", request("Pod", "CREATE", impostor))
+
+    # A pod as it reaches the webhook after the ServiceAccount admission plugin.
+    token = bare_pod("agent-with-token")
+    token["spec"]["volumes"] = [copy.deepcopy(KUBE_API_ACCESS)]
+    token["spec"]["containers"][0]["volumeMounts"] = [copy.deepcopy(KUBE_API_MOUNT)]
+    write("pod_service_account_token.json", request("Pod", "CREATE", token))
+
+    # The audit scanner's requests carry no user.
+    audit = request("Pod", "CREATE", bare_pod("agent-audited"))
+    audit["userInfo"] = {}
+    write("pod_audit_scanner.json", audit)
+
+
 if __name__ == "__main__":
     main()
     rule_cases()
     bypass_cases()
     env_cases()
+    platform_cases()

@@ -66,7 +66,8 @@ fn mutated_templates_pass_restricted() {
             let template = object
                 .pointer("/spec/template")
                 .or(object.pointer("/spec/jobTemplate/spec/template"))
-                .unwrap();
+                .or(object.pointer("/spec/podTemplate"))
+                .unwrap_or_else(|| panic!("{name}: no template"));
             let problems = restricted_violations(template);
             assert!(problems.is_empty(), "{name}: {problems:?}");
         }

@@ -41,7 +41,12 @@ fn every_key_is_read() {
         "frameworks": {"py": [{"path": "/home/nobody/.cache", "sizeLimit": 1073741824}]},
         "defaultEmptyDirSizeLimit": "256Mi", "maxEmptyDirSizeLimit": "2Gi",
         "forbiddenWritablePaths": ["/var/log", "/etc"], "imageUserCheck": "warn",
-        "home": "/home/agent/"
+        "home": "/home/agent/",
+        "podTemplates": [{"apiGroup": "argoproj.io", "kind": "Rollout", "path": "spec.template"}],
+        "exceptions": [{"images": ["docker.io/istio/proxyv2:*"], "allow": {"runAsUser": [{"min": 1337, "max": 1337}]}}],
+        "runtimeClass": {"default": "gvisor", "allowed": ["gvisor"]},
+        "serviceAccountToken": "forbid",
+        "auditAsValidate": false
     });
     assert_eq!(all.as_object().unwrap().len(), SETTING_KEYS.len());
     let s = parse_settings(&all).unwrap();
@@ -57,6 +62,15 @@ fn every_key_is_read() {
     assert_eq!(s.frameworks["py"][0].size_limit.as_str(), "1073741824");
     assert_eq!(s.forbidden_writable_paths, ["/var/log", "/etc"]);
     assert_eq!(s.home, "/home/agent");
+    assert_eq!(s.pod_templates.len(), 1);
+    assert_eq!(s.pod_templates[0].keys, ["spec", "template"]);
+    assert_eq!(s.exceptions[0].allow.run_as_user[0].min, 1337);
+    assert_eq!(s.runtime_class.default, "gvisor");
+    assert_eq!(
+        s.service_account_token,
+        agent_hardening_policy::settings::ServiceAccountToken::Forbid
+    );
+    assert!(!s.audit_as_validate);
     assert!(s.user_allowed(15000) && !s.user_allowed(0) && !s.user_allowed(65534));
     assert!(s.group_allowed(30005) && s.group_allowed(1003) && !s.group_allowed(0));
 }

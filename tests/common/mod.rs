@@ -198,6 +198,7 @@ pub fn pod_spec(object: &Value) -> &Value {
     for pointer in [
         "/spec/jobTemplate/spec/template/spec",
         "/spec/template/spec",
+        "/spec/podTemplate/spec",
         "/spec",
     ] {
         if let Some(spec) = object.pointer(pointer)
