@@ -352,3 +352,83 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
   [ "$(allowed)" = true ]
   no_patch
 }
+
+# --- Platforms --------------------------------------------------------------------------------
+
+# example_settings FILE: the settings of an example ClusterAdmissionPolicy, as JSON.
+example_settings() {
+  /usr/bin/python3 -c 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))["spec"]["settings"]))' "examples/$1"
+}
+
+@test "sandboxes: an agent Sandbox's pod template is checked and mutated like a Deployment's" {
+  kw_run sandbox_create.json --settings-json '{"mutateWorkloadTemplates": true}'
+  [ "$(allowed)" = true ]
+  patch_ops | grep -qx "add /spec/podTemplate/spec/securityContext/runAsNonRoot"
+  kw_run sandbox_update_privileged.json
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *"spec.podTemplate.spec.containers[0] (agent).securityContext.privileged: found true"* ]]
+}
+
+@test "custom resources: a Rollout is checked once podTemplates names it" {
+  kw_run rollout_create.json --settings-json '{"mutateWorkloadTemplates": true}'
+  [ "$(allowed)" = true ]
+  no_patch
+  kw_run rollout_create.json --settings-json '{"mutateWorkloadTemplates": true, "podTemplates": [{"apiGroup": "argoproj.io", "kind": "Rollout", "path": "spec.template"}]}'
+  [ "$(allowed)" = true ]
+  patch_ops | grep -qx "add /spec/template/spec/securityContext/seccompProfile"
+}
+
+@test "exceptions: an istio pod is refused without its exception and admitted with it" {
+  kw_run pod_istio_injected.json
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *"spec.containers[1] (istio-proxy).securityContext.runAsUser: found 1337"* ]]
+  kw_run pod_istio_injected.json --settings-path test_data/settings/istio_exceptions.json
+  [ "$(allowed)" = true ]
+  jq -e '.warnings | any(startswith("agent-hardening: exception used by init istio-init: capabilities.add NET_ADMIN (exceptions[0]"))' <<<"$output"
+  jq -e '.auditAnnotations["agent-hardening.kubewarden.io/exceptions"] | contains("istio-proxy: runAsUser 1337")' <<<"$output"
+  kw_run pod_istio_impostor.json --settings-path test_data/settings/istio_exceptions.json
+  [ "$(allowed)" = false ]
+}
+
+@test "exceptions: the mesh example's settings admit the istio pod" {
+  kw_run pod_istio_injected.json --settings-json "$(example_settings mesh-exceptions.yaml)"
+  [ "$(allowed)" = true ]
+}
+
+@test "runtime class: filled when unset, kept when allowed, refused otherwise" {
+  settings='{"runtimeClass": {"default": "gvisor", "allowed": ["gvisor", "kata"]}}'
+  kw_run pod_minimal.json --settings-json "$settings"
+  [ "$(patch_json | jq -r '.[] | select(.path == "/spec/runtimeClassName") | .value')" = gvisor ]
+  kw_run pod_compliant.json --settings-json '{"runtimeClass": {"allowed": ["kata"]}}'
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *"spec.runtimeClassName: found nothing (unset), allowed one of kata (runtimeClass)"* ]]
+}
+
+@test "service account token: keep, default-off, forbid" {
+  kw_run pod_service_account_token.json
+  patch_lacks 'any(.[]; .path == "/spec/automountServiceAccountToken")'
+  kw_run pod_service_account_token.json --settings-json "$(example_settings stronger-isolation.yaml)"
+  [ "$(allowed)" = true ]
+  patch_json | jq -e 'any(.[]; .path == "/spec/automountServiceAccountToken" and .value == false)'
+  jq -e '.warnings[0] | contains("took back the token volume kube-api-access-7xk2q")' <<<"$output"
+  patch_json | jq -e 'any(.[]; .op == "remove" and (.path | startswith("/spec/volumes/0")))'
+  kw_run pod_compliant.json --settings-json '{"serviceAccountToken": "forbid", "mode": "validate"}'
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *"spec.automountServiceAccountToken: found nothing (unset), allowed false"* ]]
+}
+
+@test "audit: a request without a user is answered as validate mode" {
+  kw_run pod_audit_scanner.json
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *"spec.securityContext.runAsNonRoot: found nothing (unset), allowed true"* ]]
+  kw_run pod_audit_scanner.json --settings-json '{"auditAsValidate": false}'
+  [ "$(allowed)" = true ]
+}
+
+@test "audit: the audit example reports what admission would add" {
+  kw_run pod_minimal.json --settings-json "$(example_settings audit.yaml)"
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *"spec.containers[0] (agent).securityContext.readOnlyRootFilesystem: found nothing (unset)"* ]]
+  kw_run pod_compliant.json --settings-json "$(example_settings audit.yaml)"
+  [ "$(allowed)" = true ]
+}

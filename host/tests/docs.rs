@@ -185,6 +185,8 @@ fn metadata_has_the_rules_and_annotations_the_hub_needs() {
         "daemonsets",
         "jobs",
         "cronjobs",
+        "sandboxes",
+        "sandboxtemplates",
     ] {
         assert!(resources.iter().any(|x| x == r), "{r}");
     }
@@ -212,6 +214,40 @@ fn metadata_has_the_rules_and_annotations_the_hub_needs() {
     }
 }
 
+/// `kwctl scaffold artifacthub` reads the author annotation as comma-separated
+/// `Name <email>` entries (anything else is "malformed"); they must be the hub's maintainers.
+#[test]
+fn the_author_annotation_is_name_and_email_entries() {
+    let metadata = yaml(&read("metadata.yml"));
+    let hub = yaml(&read("artifacthub-pkg.yml"));
+    let author = metadata["annotations"]["io.kubewarden.policy.author"]
+        .as_str()
+        .unwrap();
+    let mut entries = Vec::new();
+    for entry in author.split(',') {
+        let entry = entry.trim();
+        let (name, rest) = entry
+            .split_once(" <")
+            .unwrap_or_else(|| panic!("{entry:?}"));
+        let email = rest
+            .strip_suffix('>')
+            .unwrap_or_else(|| panic!("{entry:?}"));
+        assert!(!name.trim().is_empty() && email.contains('@'), "{entry:?}");
+        entries.push(json!({"name": name.trim(), "email": email}));
+    }
+    assert_eq!(Value::Array(entries), hub["maintainers"]);
+}
+
+#[test]
+fn the_policy_server_example_is_highly_available() {
+    let server = yaml(&read("examples/policy-server.yaml"));
+    assert_eq!(server["kind"], json!("PolicyServer"));
+    assert!(server["spec"]["replicas"].as_u64().unwrap() >= 2);
+    assert!(server["spec"]["minAvailable"].as_u64().unwrap() >= 1);
+    assert!(server["spec"]["requests"]["cpu"].is_string());
+    assert!(server["spec"]["limits"]["memory"].is_string());
+}
+
 fn examples() -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = std::fs::read_dir(repo().join("examples"))
         .unwrap()
@@ -223,6 +259,8 @@ fn examples() -> Vec<(String, Value)> {
                 yaml(&std::fs::read_to_string(&p).unwrap()),
             )
         })
+        // The PolicyServer example is checked on its own.
+        .filter(|(_, m)| m["kind"] != json!("PolicyServer"))
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
