@@ -197,7 +197,7 @@ fn annotation_embeds_metadata_and_keeps_the_code() {
     assert_eq!(meta["mutating"], json!(true));
     assert_eq!(meta["executionMode"], json!("kubewarden-wapc"));
     assert_eq!(meta["rules"][0]["resources"], json!(["pods"]));
-    assert_eq!(meta["rules"].as_array().unwrap().len(), 5);
+    assert_eq!(meta["rules"].as_array().unwrap().len(), 7);
     assert_eq!(meta["backgroundAudit"], json!(true));
     for key in [
         "io.kubewarden.policy.title",
