@@ -207,6 +207,8 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
     [ "$(allowed)" = false ]
     [[ "$(message)" == *'(mounted at "/var/log"), allowed no writable mount at, under or above /var/log'* ]]
   done
+  # A backstep is refused outright: the runtime follows the image's symlinks (/var/run -> /run).
+  [[ "$(message)" == *'volumeMounts[2].mountPath: found "/var/tmp/../log", allowed a path without .. components'* ]]
 }
 
 @test "paths: /tmp/. covers /tmp, no second mount lands there" {

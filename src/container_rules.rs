@@ -158,11 +158,18 @@ fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_>, path: &FieldPath<'_>, targe
 
 fn check_added(ctx: &mut Ctx<'_>, name: &Value, path: &FieldPath<'_>, target: &Target) {
     let allowed = &ctx.settings.allowed_capabilities;
+    // `kubectl debug --profile=general` adds SYS_PTRACE; the restricted profile fits.
+    let debug_hint = match target {
+        Target::Named(name) if name.starts_with("ephemeral ") => {
+            " (for kubectl debug, use --profile=restricted)"
+        }
+        _ => "",
+    };
     let allowed_text = || {
         if allowed.is_empty() {
-            "no added capabilities (allowedCapabilities is empty)".to_string()
+            format!("no added capabilities (allowedCapabilities is empty){debug_hint}")
         } else {
-            format!("only {}", allowed.join(", "))
+            format!("only {}{debug_hint}", allowed.join(", "))
         }
     };
     let Some(text) = name.as_str() else {

@@ -254,6 +254,29 @@ impl PodGaps {
     }
 }
 
+/// Pod-level values that no container can make up for: Pod Security "restricted" fails a pod
+/// whose own `runAsNonRoot` is false or whose own seccomp profile is `Unconfined`, whatever its
+/// containers set.
+pub fn pod_level_weaknesses(spec: &serde_json::Map<String, Value>) -> Vec<&'static str> {
+    let sc = spec.get("securityContext");
+    let mut out = Vec::new();
+    if sc
+        .and_then(|sc| sc.get("runAsNonRoot"))
+        .and_then(Value::as_bool)
+        == Some(false)
+    {
+        out.push("spec.securityContext.runAsNonRoot: false");
+    }
+    let seccomp = sc
+        .and_then(|sc| sc.get("seccompProfile"))
+        .and_then(|p| p.get("type"))
+        .and_then(Value::as_str);
+    if seccomp == Some("Unconfined") {
+        out.push("spec.securityContext.seccompProfile.type: Unconfined");
+    }
+    out
+}
+
 /// Fills, at container level, what the pod level lacks (see [`PodGaps`]). Explicit values were
 /// judged by [`check_all`]; only missing ones are added (mutate) or reported (validate).
 pub fn fill_gaps(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, gaps: PodGaps) {

@@ -21,6 +21,17 @@ pub fn being_deleted(object: &Value) -> bool {
     .is_some()
 }
 
+/// Whether a controller owns the object (an `ownerReferences` entry with `controller: true`).
+pub fn controlled(object: &Value) -> bool {
+    at(object, &["metadata", "ownerReferences"])
+        .and_then(Value::as_array)
+        .is_some_and(|owners| {
+            owners
+                .iter()
+                .any(|o| o.get("controller").and_then(Value::as_bool) == Some(true))
+        })
+}
+
 /// The value at `keys` under `root`, if there is one.
 pub fn at<'v>(root: &'v Value, keys: &[&str]) -> Option<&'v Value> {
     keys.iter().try_fold(root, |node, key| node.get(*key))

@@ -68,6 +68,15 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
             .old_object
             .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
     };
+    // A ReplicaSet's template belongs to the Deployment that owns it: check it, never patch it.
+    let missing = match &plan {
+        Plan::Template(w)
+            if missing == Missing::Add && w.owned_template && updates::controlled(&object) =>
+        {
+            Missing::Ignore
+        }
+        _ => missing,
+    };
     let mut ctx = Ctx::new(&settings, missing);
     match plan {
         Plan::Pass => {}

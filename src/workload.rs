@@ -34,6 +34,9 @@ pub struct Workload<'s> {
     pub immutable_template: bool,
     /// A StatefulSet: its volumeClaimTemplates are writable volumes of the pods.
     pub claims: bool,
+    /// A ReplicaSet: when a controller (a Deployment) owns it, its template is the
+    /// controller's and is never patched — the Deployment would no longer recognise it.
+    pub owned_template: bool,
 }
 
 const TEMPLATE: &[&str] = &["spec", "template"];
@@ -82,6 +85,7 @@ pub fn plan<'s>(req: &AdmissionRequest<'_>, settings: &'s Settings) -> Plan<'s> 
         update,
         immutable_template: update && is::<Job>(group, kind),
         claims: is::<StatefulSet>(group, kind),
+        owned_template: is::<ReplicaSet>(group, kind),
     };
     if is::<Deployment>(group, kind)
         || is::<ReplicaSet>(group, kind)

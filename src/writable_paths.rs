@@ -229,6 +229,9 @@ fn mounts(
                 let Some(path) = m.get("mountPath").and_then(Value::as_str) else {
                     continue;
                 };
+                let mounts_path = cpath.key("volumeMounts");
+                let item = mounts_path.index(index);
+                no_backsteps(ctx, path, &item.key("mountPath"));
                 let name = m.get("name").and_then(Value::as_str).unwrap_or("");
                 let read_only = m.get("readOnly").and_then(Value::as_bool) == Some(true);
                 let kind = if !read_only && writable.contains(name) {
@@ -249,8 +252,11 @@ fn mounts(
         }
     }
     if let Some(Value::Array(devices)) = present(container.get("volumeDevices")) {
-        for d in devices {
+        let devices_path = cpath.key("volumeDevices");
+        for (index, d) in devices.iter().enumerate() {
             if let Some(path) = d.get("devicePath").and_then(Value::as_str) {
+                let item = devices_path.index(index);
+                no_backsteps(ctx, path, &item.key("devicePath"));
                 out.push(Mount {
                     path: clean(path).into_owned(),
                     kind: Kind::Device,
@@ -260,6 +266,20 @@ fn mounts(
         }
     }
     out
+}
+
+/// A mount path with a `..` component is refused outright: the runtime resolves it component by
+/// component and follows the image's symlinks (`/var/run` → `/run` in most images), so
+/// `/var/run/../var/log` lands on `/var/log` while a lexical reading says `/var/var/log`. No
+/// tool writes such paths; nothing legitimate is lost.
+fn no_backsteps(ctx: &mut Ctx<'_>, path: &str, at: &FieldPath<'_>) {
+    if path.split('/').any(|c| c == "..") {
+        ctx.violation(
+            at,
+            &json!(path),
+            "a path without .. components (the runtime follows the image's symlinks before it applies them)",
+        );
+    }
 }
 
 /// The deepest mount at or above `path`: the one whose filesystem `path` is on.

@@ -60,7 +60,7 @@ fn forbidden_paths_are_caught_however_they_are_spelled() {
         "{message}"
     );
     // Look-alikes that clean to other places stay allowed.
-    for path in ["/var/logs", "/var/log..", "/var/.log", "/var/log/../logs"] {
+    for path in ["/var/logs", "/var/log..", "/var/.log", "/var/logs/./x/"] {
         accepted(run_default(&log_mount_at(path)));
     }
 }
@@ -71,7 +71,7 @@ fn a_spelled_mount_covers_the_required_path_it_cleans_to() {
     let (object, _) = mutated(run_default(&request));
     // `/tmp/.` is /tmp: no second mount lands there.
     assert_eq!(mount_paths(&object, "containers/0"), ["/tmp/.", "/data"]);
-    for spelled in ["/tmp/", "//tmp", "/data/../tmp", "/tmp/x/.."] {
+    for spelled in ["/tmp/", "//tmp", "/./tmp", "/tmp//"] {
         let mut request = fixture("pod_tmp_dot.json");
         set(
             &mut request,
@@ -270,6 +270,90 @@ fn violations_name_the_container_or_volume() {
     );
     assert!(
         message.contains("- spec.volumes[0] (ramdisk).emptyDir.sizeLimit: found \"64Gi\""),
+        "{message}"
+    );
+}
+
+#[test]
+fn backsteps_in_mount_paths_are_refused_because_the_runtime_follows_symlinks() {
+    // `/var/run` is a symlink to `/run` in most images: the runtime resolves
+    // `/var/run/../var/log` to /var/log, a lexical reading to /var/var/log.
+    for path in [
+        "/var/run/../var/log",
+        "/var/run/../tmp",
+        "/data/..",
+        "/x/../data",
+    ] {
+        let message = rejection(run_default(&log_mount_at(path)));
+        assert!(
+            message.contains(&format!(
+                "- spec.containers[0] (agent).volumeMounts[2].mountPath: found \"{path}\", allowed a path without .. components"
+            )),
+            "{path}: {message}"
+        );
+    }
+    // Read-only mounts and devices too, and debug containers.
+    let mut request = fixture("pod_block_device_at_data.json");
+    set(
+        &mut request,
+        "/spec/containers/0/volumeDevices/0/devicePath",
+        json!("/dev/../data"),
+    );
+    let message = rejection(run_default(&request));
+    assert!(
+        message.contains(
+            "spec.containers[0] (agent).volumeDevices[0].devicePath: found \"/dev/../data\""
+        ),
+        "{message}"
+    );
+    let mut debug = fixture("pod_ephemeral_var_log.json");
+    set(
+        &mut debug,
+        "/spec/ephemeralContainers/0/volumeMounts/0/mountPath",
+        json!("/var/run/../var/log"),
+    );
+    let message = rejection(run_default(&debug));
+    assert!(
+        message.contains("allowed a path without .. components"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_debug_container_on_a_pod_that_can_never_pass_restricted_says_so() {
+    let mut request = fixture("pod_ephemeral_unhardened.json");
+    for at in ["object", "oldObject"] {
+        request[at]["spec"]["securityContext"] =
+            json!({"runAsNonRoot": false, "seccompProfile": {"type": "Unconfined"}});
+    }
+    let (object, warnings) = mutated(run_default(&request));
+    let sc = &object["spec"]["ephemeralContainers"][0]["securityContext"];
+    assert_eq!(sc["runAsNonRoot"], json!(true));
+    assert_eq!(sc["seccompProfile"]["type"], json!("RuntimeDefault"));
+    for weak in [
+        "spec.securityContext.runAsNonRoot: false",
+        "spec.securityContext.seccompProfile.type: Unconfined",
+    ] {
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains(&format!("the pod itself sets {weak}"))),
+            "{weak}: {warnings:?}"
+        );
+    }
+}
+
+#[test]
+fn kubectl_debug_general_profile_is_told_to_use_restricted() {
+    let mut request = fixture("pod_ephemeral_unhardened.json");
+    set(
+        &mut request,
+        "/spec/ephemeralContainers/0/securityContext",
+        json!({"capabilities": {"add": ["SYS_PTRACE"]}}),
+    );
+    let message = rejection(run_default(&request));
+    assert!(
+        message.contains("capabilities.add[0]: found \"SYS_PTRACE\", allowed no added capabilities (allowedCapabilities is empty) (for kubectl debug, use --profile=restricted)"),
         "{message}"
     );
 }

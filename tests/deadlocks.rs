@@ -305,3 +305,22 @@ fn an_empty_framework_label_is_no_label() {
         ["/tmp", "/data", "/home/nobody/.cache/pip"]
     );
 }
+
+#[test]
+fn a_replicaset_owned_by_a_deployment_is_never_patched() {
+    let mut request = fixture("replicaset_create.json");
+    request["object"]["metadata"]["ownerReferences"] = json!([{
+        "apiVersion": "apps/v1", "kind": "Deployment", "name": "agent-deployment",
+        "uid": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0", "controller": true, "blockOwnerDeletion": true
+    }]);
+    let settings = json!({"mutateWorkloadTemplates": true});
+    // Checked, not patched: the Deployment must still recognise its ReplicaSet.
+    assert!(accepted(run(&request, settings.clone())).is_empty());
+    let mut bad = request.clone();
+    set(&mut bad, "/spec/template/spec/hostPID", json!(true));
+    rejection(run(&bad, settings.clone()));
+    // A ReplicaSet of its own (no controller) is mutated as any workload.
+    let mut own = request.clone();
+    own["object"]["metadata"]["ownerReferences"][0]["controller"] = json!(false);
+    mutated(run(&own, settings));
+}

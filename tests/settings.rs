@@ -263,3 +263,14 @@ fn home_must_be_absolute() {
         "{message}"
     );
 }
+
+#[test]
+fn a_variable_listed_twice_for_one_path_is_refused() {
+    let message = problems(json!({
+        "writablePaths": [{"path": "/tmp", "sizeLimit": "1Gi", "env": ["TMPDIR", "TMPDIR"]}]
+    }));
+    assert!(
+        message.contains("writablePaths[0].env: \"TMPDIR\" is listed twice"),
+        "{message}"
+    );
+}

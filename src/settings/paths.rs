@@ -91,9 +91,19 @@ pub(super) fn read_paths(p: &mut Problems, key: &str, value: &Value) -> Option<V
         if let Some(why) = never_writable(&path) {
             p.add(&format!("{key}[{i}].path"), why);
         }
-        for name in &item.env {
+        for (j, name) in item.env.iter().enumerate() {
             if let Some(why) = env_name_problem(name) {
                 p.add(&format!("{key}[{i}].env"), format!("{name:?} {why}"));
+            }
+            if item
+                .env
+                .get(..j)
+                .is_some_and(|before| before.contains(name))
+            {
+                p.add(
+                    &format!("{key}[{i}].env"),
+                    format!("{name:?} is listed twice"),
+                );
             }
         }
         match positive_quantity(&item.size_limit) {
