@@ -62,3 +62,11 @@ fn wasm_settings_validation_matches_native() {
         assert_eq!(native, wasm, "{settings}");
     }
 }
+
+/// SPEC §5: every dependency and every typed deserialisation has a price; the module stays
+/// within 400 KB (a size, not a time: deterministic on any machine).
+#[test]
+fn the_module_stays_within_400_kb() {
+    let size = std::fs::metadata(policy_wasm()).unwrap().len();
+    assert!(size <= 400 * 1024, "policy.wasm is {size} bytes");
+}
