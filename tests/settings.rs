@@ -58,7 +58,11 @@ fn every_key_is_read() {
     assert_eq!(s.allowed_capabilities, ["NET_BIND_SERVICE"]);
     assert_eq!(s.allowed_seccomp_profiles, ["Localhost", "RuntimeDefault"]);
     assert!(s.mutate_workload_templates);
-    assert_eq!(s.frameworks.len(), 1);
+    // Merged over the defaults.
+    assert_eq!(
+        s.frameworks.keys().collect::<Vec<_>>(),
+        ["go", "java", "node", "py", "python", "python-openllmetry"]
+    );
     assert_eq!(s.frameworks["py"][0].size_limit.as_str(), "1073741824");
     assert_eq!(s.forbidden_writable_paths, ["/var/log", "/etc"]);
     assert_eq!(s.home, "/home/agent");
@@ -273,4 +277,22 @@ fn a_variable_listed_twice_for_one_path_is_refused() {
         message.contains("writablePaths[0].env: \"TMPDIR\" is listed twice"),
         "{message}"
     );
+}
+
+#[test]
+fn frameworks_merge_over_the_defaults() {
+    let s = parse_settings(&json!({
+        "frameworks": {
+            "rust": [{"path": "/home/nobody/.cargo", "sizeLimit": "3Gi"}],
+            "python": [{"path": "/home/nobody/.cache/pip", "sizeLimit": "4Gi", "env": ["PIP_CACHE_DIR"]}],
+            "java": null
+        }
+    }))
+    .unwrap();
+    assert_eq!(
+        s.frameworks.keys().collect::<Vec<_>>(),
+        ["go", "node", "python", "python-openllmetry", "rust"]
+    );
+    assert_eq!(s.frameworks["python"][0].size_limit.as_str(), "4Gi");
+    assert_eq!(s.frameworks["node"], Settings::default().frameworks["node"]);
 }

@@ -108,7 +108,7 @@ fn unknown_framework_is_rejected_with_the_known_ones() {
 }
 
 #[test]
-fn custom_framework_from_settings_replaces_the_table() {
+fn custom_framework_from_settings_is_merged_over_the_table() {
     let settings: Value = serde_json::from_str(
         &std::fs::read_to_string(test_data_dir().join("settings/custom_frameworks.json")).unwrap(),
     )
@@ -122,10 +122,15 @@ fn custom_framework_from_settings_replaces_the_table() {
         volumes(&object)[2],
         json!({"name": "writable-home-nobody-cargo", "emptyDir": {"sizeLimit": "3Gi"}})
     );
-    // The replaced table no longer knows node.
-    let message = rejection(run(&fixture("pod_framework_node.json"), settings));
+    // The defaults stay (node), and a framework set to null is gone.
+    mutated(run(&fixture("pod_framework_node.json"), settings.clone()));
+    let mut without_node = settings;
+    without_node["frameworks"]["node"] = Value::Null;
+    let message = rejection(run(&fixture("pod_framework_node.json"), without_node));
     assert!(
-        message.contains("allowed one of the known frameworks: python, rust"),
+        message.contains(
+            "allowed one of the known frameworks: go, java, python, python-openllmetry, rust"
+        ),
         "{message}"
     );
 }

@@ -127,9 +127,14 @@ pub(super) fn read_frameworks(
     let Some(map) = p.typed::<BTreeMap<String, Value>>(key, value) else {
         return;
     };
-    let mut table = BTreeMap::new();
+    // Merged over the table so far (the defaults): a framework given here is added or replaced
+    // whole, one set to null is removed.
     for (name, list) in &map {
         let item_key = format!("{key}.{name}");
+        if list.is_null() {
+            out.remove(name);
+            continue;
+        }
         if name.is_empty() {
             p.add(&item_key, "a framework needs a non-empty name");
         } else if let Some(why) = label_value_problem(name) {
@@ -139,10 +144,9 @@ pub(super) fn read_frameworks(
             );
         }
         if let Some(paths) = read_paths(p, &item_key, list) {
-            table.insert(name.clone(), paths);
+            out.insert(name.clone(), paths);
         }
     }
-    *out = table;
 }
 
 /// The list's paths, cleaned; a relative path or one listed twice (once cleaned) is a problem.
