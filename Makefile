@@ -9,7 +9,7 @@ KWHOST := target/host/kwhost
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(CURDIR)/$(KWHOST))
 export KWCTL
 
-.PHONY: setup fmt fmt-check lint unit-tests host-tests e2e-tests runtime-tests test demo bench clean
+.PHONY: setup fmt fmt-check lint unit-tests host-tests e2e-tests runtime-tests test demo bench fuzz clean
 
 # Installs what the build and tests need and is not there yet.
 setup:
@@ -93,6 +93,22 @@ bench: policy.wasm $(KWHOST)
 	  echo "== $$f: policy"; $(KWHOST) bench --request-path test_data/$$f.json policy.wasm; \
 	  echo "== $$f: baseline that parses and accepts"; $(KWHOST) bench --request-path test_data/$$f.json target/wasm32-wasip1/release/baseline_policy.wasm; \
 	  echo "== $$f: baseline that returns the object"; $(KWHOST) bench --request-path test_data/$$f.json --settings-json '{"echo":true}' target/wasm32-wasip1/release/baseline_policy.wasm; \
+	done
+
+# Fuzzing (not part of `make test`): each target for FUZZ_SECONDS, from the committed seeds in
+# fuzz/corpus/ (new inputs go to fuzz/target/corpus/, crashes to fuzz/artifacts/). cargo-fuzz
+# needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain take them.
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS := validate_bytes structured_request settings quantity_and_paths
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/target/corpus/$$t fuzz/corpus/$$t; \
+	  echo "== fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $$t target/corpus/$$t corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 >target/$$t.log 2>&1) \
+	    || { tail -40 fuzz/target/$$t.log; exit 1; }; \
+	  grep -E "^stat::(number_of_executed_units|peak_rss_mb)|^Done" fuzz/target/$$t.log; \
 	done
 
 clean:

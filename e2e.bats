@@ -218,6 +218,12 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
   patch_lacks 'any(.[]; (.value | tostring) | test("\"mountPath\":\"/tmp\""))'
 }
 
+@test "paths: a mount of a missing volume is refused, not completed by an injected volume" {
+  kw_run pod_mount_of_missing_volume.json
+  [ "$(allowed)" = false ]
+  [[ "$(message)" == *'volumeMounts[0].name: found "writable-tmp", allowed the name of one of the pod'* ]]
+}
+
 @test "ephemeral containers: a debug container on an unhardened pod carries the pod-level fields" {
   kw_run pod_ephemeral_unhardened.json
   [ "$(allowed)" = true ]

@@ -24,6 +24,8 @@ pub struct WritablePaths<'s> {
     required: Vec<&'s WritablePath>,
     /// The pod's volumes that can be written to.
     writable: BTreeSet<String>,
+    /// Every volume the pod has (its own, and a StatefulSet's claims).
+    names: BTreeSet<String>,
     /// Whether volumes can be added (`volumes` is absent or a list).
     can_add: bool,
     injection: Injection,
@@ -50,6 +52,7 @@ impl<'s> WritablePaths<'s> {
         WritablePaths {
             required,
             writable: volumes.writable,
+            names: volumes.names.clone(),
             can_add: volumes.well_formed,
             injection: Injection::new(volumes.names),
         }
@@ -66,7 +69,7 @@ impl<'s> WritablePaths<'s> {
         list: &str,
         target: &Target,
     ) {
-        let mut mounts = mounts(ctx, container, cpath, &self.writable);
+        let mut mounts = mounts(ctx, container, cpath, &self.writable, &self.names);
         forbidden(ctx, container, &mounts, cpath);
         let inject = list != "ephemeralContainers";
         let writable_now = self.cover(ctx, container, &mut mounts, cpath, target, inject);
@@ -220,6 +223,7 @@ fn mounts(
     container: &Map<String, Value>,
     cpath: &FieldPath<'_>,
     writable: &BTreeSet<String>,
+    names: &BTreeSet<String>,
 ) -> Vec<Mount> {
     let mut out = Vec::new();
     match present(container.get("volumeMounts")) {
@@ -233,6 +237,9 @@ fn mounts(
                 let item = mounts_path.index(index);
                 no_backsteps(ctx, path, &item.key("mountPath"));
                 let name = m.get("name").and_then(Value::as_str).unwrap_or("");
+                // A mount of a volume the pod lacks would be completed by an injected volume
+                // of that name (`writable-tmp`), making it writable wherever it points.
+                missing_volume(ctx, names, m.get("name"), &item);
                 let read_only = m.get("readOnly").and_then(Value::as_bool) == Some(true);
                 let kind = if !read_only && writable.contains(name) {
                     Kind::Writable
@@ -257,6 +264,7 @@ fn mounts(
             if let Some(path) = d.get("devicePath").and_then(Value::as_str) {
                 let item = devices_path.index(index);
                 no_backsteps(ctx, path, &item.key("devicePath"));
+                missing_volume(ctx, names, d.get("name"), &item);
                 out.push(Mount {
                     path: clean(path).into_owned(),
                     kind: Kind::Device,
@@ -266,6 +274,27 @@ fn mounts(
         }
     }
     out
+}
+
+/// A mount or device must name one of the pod's volumes (the API server requires it too; the
+/// policy must not satisfy it by accident with a volume it adds).
+fn missing_volume(
+    ctx: &mut Ctx<'_>,
+    names: &BTreeSet<String>,
+    name: Option<&Value>,
+    item: &FieldPath<'_>,
+) {
+    let known = name
+        .and_then(Value::as_str)
+        .is_some_and(|n| names.contains(n));
+    if !known {
+        let found = name.cloned().unwrap_or(Value::Null);
+        ctx.violation(
+            item.key("name"),
+            &found,
+            "the name of one of the pod's volumes",
+        );
+    }
 }
 
 /// A mount path with a `..` component is refused outright: the runtime resolves it component by

@@ -594,6 +594,11 @@ def bypass_cases():
     # 13. An empty framework label.
     write("pod_empty_framework_label.json", request("Pod", "CREATE", bare_pod("agent-empty-label", {"agent.framework": ""})))
 
+    # Found by fuzzing: a mount of a volume the pod lacks, named like one the policy injects.
+    ghost = bare_pod("agent-ghost-volume")
+    ghost["spec"]["containers"][0]["volumeMounts"] = [{"name": "writable-tmp", "mountPath": "/var/log"}]
+    write("pod_mount_of_missing_volume.json", request("Pod", "CREATE", ghost))
+
     # 18. A container named "pod".
     named_pod = pod("agent-container-named-pod", pod_spec([container("pod")]))
     write("pod_container_named_pod.json", request("Pod", "CREATE", named_pod))

@@ -357,3 +357,38 @@ fn kubectl_debug_general_profile_is_told_to_use_restricted() {
         "{message}"
     );
 }
+
+#[test]
+fn a_mount_of_a_missing_volume_is_refused_not_completed_by_an_injected_one() {
+    // Found by fuzzing: the policy would add a volume named `writable-tmp`, turning this
+    // mount into a writable /var/log.
+    let request = fixture("pod_mount_of_missing_volume.json");
+    let message = rejection(run_default(&request));
+    assert!(
+        message.contains("- spec.containers[0] (agent).volumeMounts[0].name: found \"writable-tmp\", allowed the name of one of the pod's volumes"),
+        "{message}"
+    );
+    // Devices too, and a mount without a name.
+    let mut device = fixture("pod_block_device_at_data.json");
+    set(
+        &mut device,
+        "/spec/containers/0/volumeDevices/0/name",
+        json!("nope"),
+    );
+    let message = rejection(run_default(&device));
+    assert!(
+        message.contains("volumeDevices[0].name: found \"nope\""),
+        "{message}"
+    );
+    let mut unnamed = request.clone();
+    set(
+        &mut unnamed,
+        "/spec/containers/0/volumeMounts/0",
+        json!({"mountPath": "/scratch"}),
+    );
+    let message = rejection(run_default(&unnamed));
+    assert!(
+        message.contains("volumeMounts[0].name: found null"),
+        "{message}"
+    );
+}
