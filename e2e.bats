@@ -392,8 +392,8 @@ example_settings() {
   [[ "$(message)" == *"spec.containers[1] (istio-proxy).securityContext.runAsUser: found 1337"* ]]
   kw_run pod_istio_injected.json --settings-path test_data/settings/istio_exceptions.json
   [ "$(allowed)" = true ]
-  jq -e '.warnings | any(startswith("agent-hardening: exception used by init istio-init: capabilities.add NET_ADMIN (exceptions[0]"))' <<<"$output"
-  jq -e '.auditAnnotations["agent-hardening.kubewarden.io/exceptions"] | contains("istio-proxy: runAsUser 1337")' <<<"$output"
+  jq -e '.warnings | any(startswith("agent-hardening: exception used by init istio-init (docker.io/istio/proxyv2:1.22.0): capabilities.add NET_ADMIN (exceptions[0], docker.io/istio/proxyv2:*)"))' <<<"$output"
+  jq -e '.auditAnnotations["exceptions"] | contains("istio-proxy (docker.io/istio/proxyv2:1.22.0): runAsUser 1337")' <<<"$output"
   kw_run pod_istio_impostor.json --settings-path test_data/settings/istio_exceptions.json
   [ "$(allowed)" = false ]
 }

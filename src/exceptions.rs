@@ -35,8 +35,10 @@ pub fn full_reference(image: &str) -> String {
     out
 }
 
-/// Whether `glob` matches `text`: `*` is any run of characters but `/`, `?` one character but
-/// `/`, everything else itself. Linear in practice (one backtrack point).
+/// Whether `glob` matches `text`: `*` is any run of characters but `/` and `@`, `?` one such
+/// character, everything else itself — so a tag glob never reaches into a digest
+/// (`proxyv2:1.22.*` does not match `proxyv2:1.22.0@sha256:…` of any image). Linear in
+/// practice (one backtrack point).
 pub fn glob_matches(glob: &str, text: &str) -> bool {
     let (g, t) = (glob.as_bytes(), text.as_bytes());
     let (mut gi, mut ti) = (0, 0);
@@ -47,7 +49,7 @@ pub fn glob_matches(glob: &str, text: &str) -> bool {
                 star = Some((gi, ti));
                 gi += 1;
             }
-            (Some(b'?'), Some(c)) if *c != b'/' => {
+            (Some(b'?'), Some(c)) if *c != b'/' && *c != b'@' => {
                 gi += 1;
                 ti += 1;
             }
@@ -57,7 +59,7 @@ pub fn glob_matches(glob: &str, text: &str) -> bool {
             }
             _ => match star {
                 // Let the last `*` take one more character, unless that is a `/`.
-                Some((sg, st)) if t.get(st) != Some(&b'/') => {
+                Some((sg, st)) if !matches!(t.get(st), Some(b'/' | b'@')) => {
                     star = Some((sg, st + 1));
                     gi = sg + 1;
                     ti = st + 1;
@@ -70,8 +72,10 @@ pub fn glob_matches(glob: &str, text: &str) -> bool {
         .is_some_and(|rest| rest.iter().all(|c| *c == b'*'))
 }
 
-/// Why `glob` can't name trusted images, if it can't: it must be a full reference whose
-/// registry is written out, so that no glob matches every image.
+/// Why `glob` can't name trusted images, if it can't: a full reference whose registry and
+/// namespaces are written out — only the last component (the repository's own name, tag or
+/// digest) may hold wildcards — so that no glob matches every image of a public registry
+/// (`docker.io/*/*` would trust anything anyone pushes).
 pub fn glob_problem(glob: &str) -> Option<&'static str> {
     if glob.is_empty() || glob.chars().any(char::is_whitespace) {
         return Some("must be a non-empty image reference without spaces");
@@ -79,12 +83,12 @@ pub fn glob_problem(glob: &str) -> Option<&'static str> {
     let Some((registry, _)) = glob.split_once('/') else {
         return Some("must be a full reference, registry first (e.g. docker.io/istio/proxyv2:*)");
     };
-    let literal = !registry.contains(['*', '?']);
     let looks_like_host =
         registry.contains('.') || registry.contains(':') || registry == "localhost";
-    if !literal || !looks_like_host {
+    let (parents, _last) = glob.rsplit_once('/').unwrap_or(("", glob));
+    if !looks_like_host || parents.contains(['*', '?']) {
         return Some(
-            "must start with a registry written out (e.g. docker.io/istio/proxyv2:*): a glob may not match every image",
+            "must write out the registry and every path component but the last (e.g. docker.io/istio/proxyv2:*): a glob may not match the images anyone can push",
         );
     }
     None
@@ -92,23 +96,34 @@ pub fn glob_problem(glob: &str) -> Option<&'static str> {
 
 /// The exceptions that apply to one container, found from its image.
 pub struct Granted<'s> {
-    matches: Vec<(usize, &'s Exception)>,
+    /// Index, exception, and the glob of it that matched.
+    matches: Vec<(usize, &'s Exception, &'s str)>,
     init: bool,
+    /// The image, written out in full.
+    image: String,
 }
 
-/// The exceptions whose globs match `image`, if any; `init` for init containers.
+/// The exceptions whose globs match `image`, if any. `init`: an init container that runs to
+/// completion (not a native sidecar, which runs beside the agent for the pod's whole life).
 pub fn granted<'s>(settings: &'s Settings, image: Option<&str>, init: bool) -> Option<Granted<'s>> {
     if settings.exceptions.is_empty() {
         return None;
     }
-    let full = full_reference(image?);
-    let matches: Vec<(usize, &Exception)> = settings
+    let image = full_reference(image?);
+    let matches: Vec<(usize, &Exception, &str)> = settings
         .exceptions
         .iter()
         .enumerate()
-        .filter(|(_, e)| e.images.iter().any(|g| glob_matches(g, &full)))
+        .filter_map(|(i, e)| {
+            let glob = e.images.iter().find(|g| glob_matches(g, &image))?;
+            Some((i, e, glob.as_str()))
+        })
         .collect();
-    (!matches.is_empty()).then_some(Granted { matches, init })
+    (!matches.is_empty()).then_some(Granted {
+        matches,
+        init,
+        image,
+    })
 }
 
 fn in_ranges(ranges: &[IdRange], id: i64) -> bool {
@@ -119,8 +134,23 @@ impl Granted<'_> {
     fn find(&self, allows: impl Fn(&Exception) -> bool) -> Option<usize> {
         self.matches
             .iter()
-            .find(|(_, e)| allows(e))
-            .map(|(i, _)| *i)
+            .find(|(_, e, _)| allows(e))
+            .map(|(i, _, _)| *i)
+    }
+
+    /// Whether an exception names the container's identity (runAsUser): the operator vouches
+    /// for who it runs as, so its image's USER is not looked up.
+    pub fn names_identity(&self) -> bool {
+        self.matches
+            .iter()
+            .any(|(_, e, _)| !e.allow.run_as_user.is_empty())
+    }
+
+    fn glob(&self, index: usize) -> &str {
+        self.matches
+            .iter()
+            .find(|(i, _, _)| *i == index)
+            .map_or("", |(_, _, g)| g)
     }
 
     pub fn user(&self, uid: i64) -> Option<usize> {
@@ -158,19 +188,19 @@ pub fn allows(
     control: impl FnOnce() -> String,
     grant: impl FnOnce(&Granted<'_>) -> Option<usize>,
 ) -> bool {
-    let Some(index) = ctx.granted.as_ref().and_then(grant) else {
+    let Some(granted) = ctx.granted.as_ref() else {
         return false;
     };
-    let glob = ctx
-        .settings
-        .exceptions
-        .get(index)
-        .and_then(|e| e.images.first())
-        .map_or("", String::as_str);
-    ctx.report.exception_used(format!(
-        "{target}: {} (exceptions[{index}], {glob})",
-        control()
-    ));
+    let Some(index) = grant(granted) else {
+        return false;
+    };
+    let text = format!(
+        "{target} ({}): {} (exceptions[{index}], {})",
+        granted.image,
+        control(),
+        granted.glob(index)
+    );
+    ctx.report.exception_used(text);
     true
 }
 
@@ -211,6 +241,18 @@ mod tests {
         assert!(glob_matches(g, "docker.io/istio/proxyv2:1.22.0"));
         assert!(!glob_matches(g, "docker.io/istio/proxyv2-evil:1"));
         assert!(!glob_matches(g, "docker.io/istio/proxyv2"));
+        // A tag glob never reaches into a digest.
+        assert!(!glob_matches(
+            g,
+            "docker.io/istio/proxyv2:1.22.0@sha256:abc"
+        ));
+        let evil = "docker.io/istio/proxyv2:1.22.0@sha256:evil";
+        assert!(!glob_matches("docker.io/istio/proxyv2:1.22.*", evil));
+        assert!(glob_matches("docker.io/istio/proxyv2:*@sha256:*", evil));
+        assert!(!glob_matches(
+            "docker.io/istio/*",
+            "docker.io/istio/p@sha256:a"
+        ));
         assert!(glob_matches(
             "docker.io/istio/*:1.?2.0",
             "docker.io/istio/pilot:1.22.0"
@@ -237,6 +279,9 @@ mod tests {
             "*.io/istio/proxyv2:*",
             "",
             "docker.io /x",
+            "docker.io/*/*",
+            "ghcr.io/*/agent:*",
+            "quay.io/?/x",
         ] {
             assert!(glob_problem(glob).is_some(), "{glob:?}");
         }

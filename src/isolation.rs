@@ -57,15 +57,27 @@ fn is_injected_token_volume(volume: &Value) -> bool {
 }
 
 fn has_token_source(volume: &Value) -> bool {
+    token_sources(volume).next().is_some()
+}
+
+fn token_sources(volume: &Value) -> impl Iterator<Item = &Value> {
     volume
         .get("projected")
         .and_then(|p| p.get("sources"))
         .and_then(Value::as_array)
-        .is_some_and(|sources| {
-            sources
-                .iter()
-                .any(|s| present(s.get("serviceAccountToken")).is_some())
-        })
+        .into_iter()
+        .flatten()
+        .filter_map(|s| present(s.get("serviceAccountToken")))
+}
+
+/// A token the Kubernetes API accepts: one without an audience (it gets the API server's).
+/// A token for another audience (a mesh's CA, a cloud's workload identity) can't call the API.
+fn has_api_token(volume: &Value) -> bool {
+    token_sources(volume).any(|t| {
+        t.get("audience")
+            .and_then(Value::as_str)
+            .is_none_or(|a| a.is_empty() || a.contains("kubernetes.default.svc"))
+    })
 }
 
 /// `automountServiceAccountToken`: `default-off` and `forbid` set it to false on pods that
@@ -86,7 +98,11 @@ pub fn service_account_token(
         Some(Value::Bool(true)) if mode == ServiceAccountToken::DefaultOff => {}
         Some(value) => {
             let value = value.clone();
-            ctx.violation(path.key(key), &value, "false (serviceAccountToken: forbid)");
+            let allowed = match mode {
+                ServiceAccountToken::Forbid => "false (serviceAccountToken: forbid)",
+                _ => "true or false (serviceAccountToken: default-off)",
+            };
+            ctx.violation(path.key(key), &value, allowed);
         }
         None => match ctx.missing {
             Missing::Add => {
@@ -109,14 +125,14 @@ pub fn service_account_token(
     {
         let list = path.key("volumes");
         for (i, volume) in volumes.iter().enumerate() {
-            if has_token_source(volume) {
+            if has_api_token(volume) {
                 let name = volume.get("name").and_then(Value::as_str);
                 let item = list.named(i, name);
-                let found = Value::String("a projected serviceAccountToken".into());
+                let found = Value::String("a projected serviceAccountToken for the API".into());
                 ctx.violation(
                     item.key("projected"),
                     &found,
-                    "no service account token in the pod (serviceAccountToken: forbid)",
+                    "no token the Kubernetes API accepts (serviceAccountToken: forbid); a token with its own audience, such as a mesh's, is fine",
                 );
             }
         }

@@ -131,9 +131,15 @@ fn walk_list(
                     .map(str::to_owned);
                 let path = list_path.named(i, name.as_deref());
                 // The exceptions that apply to this container, by its image only.
+                // Never for debug containers: mesh containers are never ephemeral, and an
+                // exception must not let one join a running agent with extra powers.
                 let image = container.get("image").and_then(Value::as_str);
-                let init = list == "initContainers";
-                ctx.granted = exceptions::granted(ctx.settings, image, init);
+                let restart = container.get("restartPolicy").and_then(Value::as_str);
+                let init = list == "initContainers" && restart != Some("Always");
+                ctx.granted = match list {
+                    "ephemeralContainers" => None,
+                    _ => exceptions::granted(ctx.settings, image, init),
+                };
                 each(ctx, container, &path, &target);
                 ctx.granted = None;
             }

@@ -30,8 +30,9 @@ impl fmt::Display for Target {
     }
 }
 
-/// The audit annotation that lists the exceptions an answer used.
-pub const EXCEPTIONS_ANNOTATION: &str = "agent-hardening.kubewarden.io/exceptions";
+/// The audit annotation that lists the exceptions an answer used. No `/`: the API server
+/// prefixes the webhook's name (`<webhook>/exceptions`) and drops keys that already have one.
+pub const EXCEPTIONS_ANNOTATION: &str = "exceptions";
 
 /// How many violations a rejection message lists before "… and N more".
 pub const MAX_LISTED: usize = 20;

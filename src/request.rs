@@ -26,7 +26,7 @@ pub struct AdmissionRequest<'a> {
     pub object: Option<&'a RawValue>,
     #[serde(borrow)]
     pub old_object: Option<&'a RawValue>,
-    pub user_info: UserInfo,
+    pub user_info: Option<UserInfo>,
 }
 
 /// Who sent the request: the API server always names a user (`system:anonymous` at least);
@@ -34,7 +34,17 @@ pub struct AdmissionRequest<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct UserInfo {
-    pub username: String,
+    pub username: Option<String>,
+}
+
+impl AdmissionRequest<'_> {
+    /// Whether the request names no user (absent, null or empty).
+    pub fn without_user(&self) -> bool {
+        self.user_info
+            .as_ref()
+            .and_then(|u| u.username.as_deref())
+            .is_none_or(str::is_empty)
+    }
 }
 
 #[derive(Deserialize, Default)]

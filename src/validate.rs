@@ -42,12 +42,16 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
     let plan = workload::plan(&request, &settings);
     // The audit scanner builds its requests without a user: answer it as validate mode does,
     // so background audit reports what admission would add (stricter only, never looser).
-    let mode = if settings.audit_as_validate && request.user_info.username.is_empty() {
-        Mode::Validate
-    } else {
-        settings.mode
-    };
+    let audit = settings.audit_as_validate && request.without_user();
+    let mode = if audit { Mode::Validate } else { settings.mode };
     let missing = match (&plan, mode) {
+        // Audit reports what admission would do: templates that admission only checks (their
+        // pods get the fields) are only checked here too.
+        (Plan::Template(_), Mode::Validate)
+            if audit && settings.mode == Mode::Mutate && !settings.mutate_workload_templates =>
+        {
+            Missing::Ignore
+        }
         (Plan::Pass, _) => return accept(Vec::new()),
         (_, Mode::Validate) => Missing::Report,
         (Plan::Template(w), Mode::Mutate)

@@ -78,7 +78,7 @@ fn pod_template_settings_are_checked() {
         "podTemplates[0]: apps/Deployment is built in",
         "podTemplates[1]: path \"spec..template\" must be dotted keys",
         "podTemplates[2]: argoproj.io/Rollout is listed twice",
-        "podTemplates[3]: kind must not be empty",
+        "podTemplates[3]: kind \"\" must be the kind's name as the API spells it",
     ] {
         assert!(problems.contains(expected), "{expected}: {problems}");
     }
@@ -118,10 +118,10 @@ fn an_istio_pod_is_admitted_only_with_its_exception() {
         json!(false)
     );
     for used in [
-        "istio-proxy: runAsUser 1337 (exceptions[0], docker.io/istio/proxyv2:*)",
-        "init istio-init: runAsNonRoot: false (exceptions[0]",
-        "init istio-init: capabilities.add NET_ADMIN (exceptions[0]",
-        "init istio-init: readOnlyRootFilesystem: false (exceptions[0]",
+        "istio-proxy (docker.io/istio/proxyv2:1.22.0): runAsUser 1337 (exceptions[0], docker.io/istio/proxyv2:*)",
+        "init istio-init (docker.io/istio/proxyv2:1.22.0): runAsNonRoot: false (exceptions[0]",
+        "init istio-init (docker.io/istio/proxyv2:1.22.0): capabilities.add NET_ADMIN (exceptions[0]",
+        "init istio-init (docker.io/istio/proxyv2:1.22.0): readOnlyRootFilesystem: false (exceptions[0]",
     ] {
         assert!(
             warnings
@@ -131,7 +131,7 @@ fn an_istio_pod_is_admitted_only_with_its_exception() {
         );
         assert!(audit[0].1.contains(used), "{used}: {audit:?}");
     }
-    assert_eq!(audit[0].0, "agent-hardening.kubewarden.io/exceptions");
+    assert_eq!(audit[0].0, "exceptions");
 }
 
 #[test]
@@ -199,7 +199,7 @@ fn exception_settings_are_checked() {
     .unwrap_err();
     for expected in [
         "exceptions[0].images[0]: \"*\" must be a full reference",
-        "exceptions[1].images[0]: \"istio/proxyv2:*\" must start with a registry written out",
+        "exceptions[1].images[0]: \"istio/proxyv2:*\" must write out the registry and every path component but the last",
         "exceptions[1].allow.privileged: privileged can't be excepted",
         "exceptions[2].allow: relaxes nothing",
         "exceptions[3].allow.readOnlyRootFilesystem: found true, allowed false",
@@ -319,7 +319,7 @@ fn service_account_token_modes() {
         "{message}"
     );
     assert!(
-        message.contains("- spec.volumes[0] (kube-api-access-7xk2q).projected: found \"a projected serviceAccountToken\""),
+        message.contains("- spec.volumes[0] (kube-api-access-7xk2q).projected: found \"a projected serviceAccountToken for the API\""),
         "{message}"
     );
     // forbid refuses a token volume the user declares, whatever its name.
@@ -328,7 +328,7 @@ fn service_account_token_modes() {
     set(
         &mut own,
         "/spec/volumes",
-        json!([{"name": "my-token", "projected": {"sources": [{"serviceAccountToken": {"path": "t", "audience": "vault"}}]}}]),
+        json!([{"name": "my-token", "projected": {"sources": [{"serviceAccountToken": {"path": "t"}}]}}]),
     );
     let message = rejection(run(&own, json!({"serviceAccountToken": "forbid"})));
     assert!(
@@ -364,4 +364,118 @@ fn requests_without_a_user_are_answered_as_validate_mode() {
     let mut compliant = fixture("pod_compliant.json");
     compliant["userInfo"] = json!({});
     accepted(run_default(&compliant));
+}
+
+#[test]
+fn review_exceptions_are_narrow() {
+    let settings = settings_file("istio_exceptions.json");
+    // Root for init containers that run to completion, not for native sidecars.
+    let mut sidecar = fixture("pod_istio_injected.json");
+    set(
+        &mut sidecar,
+        "/spec/initContainers/0/restartPolicy",
+        json!("Always"),
+    );
+    let message = rejection(run(&sidecar, settings.clone()));
+    assert!(
+        message.contains(
+            "spec.initContainers[0] (istio-init).securityContext.runAsNonRoot: found false"
+        ),
+        "{message}"
+    );
+    // Never for debug containers.
+    let mut debug = fixture("pod_ephemeral_unhardened.json");
+    set(
+        &mut debug,
+        "/spec/ephemeralContainers/0/image",
+        json!("docker.io/istio/proxyv2:1.22.0"),
+    );
+    set(
+        &mut debug,
+        "/spec/ephemeralContainers/0/securityContext",
+        json!({"runAsUser": 1337, "capabilities": {"add": ["NET_ADMIN"]}}),
+    );
+    let message = rejection(run(&debug, settings.clone()));
+    assert!(
+        message.contains("securityContext.runAsUser: found 1337"),
+        "{message}"
+    );
+    assert!(
+        message.contains("capabilities.add[0]: found \"NET_ADMIN\""),
+        "{message}"
+    );
+    // Registry-wide globs, ALL and unknown capabilities are refused.
+    let problems = agent_hardening_policy::settings::parse_settings(&json!({
+        "exceptions": [
+            {"images": ["docker.io/*/*"], "allow": {"capabilities": ["ALL", "cap_all", "FOO_BAR", "NET_ADMIN"]}}
+        ]
+    }))
+    .unwrap_err();
+    for expected in [
+        "exceptions[0].images[0]: \"docker.io/*/*\" must write out the registry and every path component but the last",
+        "exceptions[0].allow.capabilities[0]: ALL can't be excepted",
+        "exceptions[0].allow.capabilities[1]: ALL can't be excepted",
+        "exceptions[0].allow.capabilities[2]: \"FOO_BAR\" is not a Linux capability",
+    ] {
+        assert!(problems.contains(expected), "{expected}: {problems}");
+    }
+    // A tag glob does not reach a digest: a digest-pinned proxy needs its own glob.
+    let mut pinned = fixture("pod_istio_injected.json");
+    set(
+        &mut pinned,
+        "/spec/containers/1/image",
+        json!("docker.io/istio/proxyv2:1.22.0@sha256:0123"),
+    );
+    rejection(run(&pinned, settings));
+}
+
+#[test]
+fn forbid_refuses_api_tokens_not_a_mesh_s_own() {
+    let mut request = fixture("pod_minimal.json");
+    set(
+        &mut request,
+        "/spec/automountServiceAccountToken",
+        json!(false),
+    );
+    set(
+        &mut request,
+        "/spec/volumes",
+        json!([
+            {"name": "istio-token", "projected": {"sources": [{"serviceAccountToken": {"audience": "istio-ca", "path": "istio-token"}}]}},
+            {"name": "api", "projected": {"sources": [{"serviceAccountToken": {"audience": "https://kubernetes.default.svc.cluster.local", "path": "t"}}]}}
+        ]),
+    );
+    let message = rejection(run(&request, json!({"serviceAccountToken": "forbid"})));
+    assert!(!message.contains("istio-token"), "{message}");
+    assert!(
+        message.contains("spec.volumes[1] (api).projected"),
+        "{message}"
+    );
+    // default-off names its own mode when the value is not a boolean.
+    let mut odd = fixture("pod_minimal.json");
+    set(
+        &mut odd,
+        "/spec/automountServiceAccountToken",
+        json!("false"),
+    );
+    let message = rejection(run(&odd, json!({"serviceAccountToken": "default-off"})));
+    assert!(
+        message.contains("allowed true or false (serviceAccountToken: default-off)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn audit_requests_judge_templates_as_admission_does() {
+    // Admission only checks templates by default (their pods get the fields), so audit does.
+    let mut request = fixture("deployment_create.json");
+    request["userInfo"] = json!({});
+    accepted(run_default(&request));
+    // A null user is no user, and a pass-through request is not broken by it.
+    let mut null_user = fixture("pod_minimal.json");
+    null_user["userInfo"] = Value::Null;
+    rejection(run_default(&null_user));
+    let mut configmap = fixture("configmap_create.json");
+    configmap["userInfo"] = Value::Null;
+    accepted(run_default(&configmap));
 }

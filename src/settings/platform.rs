@@ -12,6 +12,51 @@ use crate::exceptions::glob_problem;
 /// The largest id the API server accepts for runAsUser and runAsGroup.
 const MAX_ID: i64 = 2_147_483_647;
 
+/// The Linux capabilities (without `CAP_`), as of Linux 6.x.
+const LINUX_CAPABILITIES: &[&str] = &[
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+];
+
 /// Kinds the policy knows without being told; naming one in `podTemplates` would do nothing.
 const BUILT_IN: &[(&str, &str)] = &[
     ("", "Pod"),
@@ -63,8 +108,14 @@ pub(super) fn read_pod_templates(
     let mut out: Vec<PodTemplateKind> = Vec::with_capacity(raw.len());
     for (i, r) in raw.iter().enumerate() {
         let at = format!("{key}[{i}]");
-        if r.kind.is_empty() {
-            p.add(&at, "kind must not be empty");
+        if !r.kind.starts_with(|c: char| c.is_ascii_uppercase()) {
+            p.add(
+                &at,
+                format!(
+                    "kind {:?} must be the kind's name as the API spells it (e.g. Rollout)",
+                    r.kind
+                ),
+            );
         }
         if r.path.is_empty() || r.path.split('.').any(str::is_empty) {
             p.add(
@@ -149,12 +200,15 @@ fn read_allow(p: &mut Problems, at: &str, map: &Map<String, Value>) -> Allow {
                 if let Some(names) = p.typed::<Vec<String>>(&field, value) {
                     for (j, name) in names.iter().enumerate() {
                         let normal = normalise(name);
-                        let valid = !normal.is_empty()
-                            && normal.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
-                        if !valid {
+                        if normal == "ALL" {
                             p.add(
                                 &format!("{field}[{j}]"),
-                                format!("{name:?} is not a capability name"),
+                                "ALL can't be excepted: it is privileged in all but name; name the capabilities",
+                            );
+                        } else if !LINUX_CAPABILITIES.contains(&normal.as_str()) {
+                            p.add(
+                                &format!("{field}[{j}]"),
+                                format!("{name:?} is not a Linux capability"),
                             );
                         } else if !allow.capabilities.contains(&normal) {
                             allow.capabilities.push(normal);
