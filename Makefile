@@ -9,7 +9,7 @@ KWHOST := target/host/kwhost
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(CURDIR)/$(KWHOST))
 export KWCTL
 
-.PHONY: setup fmt fmt-check lint unit-tests host-tests e2e-tests runtime-tests test demo bench fuzz clean
+.PHONY: setup fmt fmt-check lint fixtures-check unit-tests host-tests e2e-tests runtime-tests test demo bench fuzz clean
 
 # Installs what the build and tests need and is not there yet.
 setup:
@@ -74,7 +74,14 @@ e2e-tests: annotated-policy.wasm $(if $(shell command -v kwctl 2>/dev/null),,$(K
 runtime-tests: annotated-policy.wasm $(if $(shell command -v kwctl 2>/dev/null),,$(KWHOST))
 	bats runtime.bats
 
-test: setup fmt-check lint unit-tests host-tests e2e-tests runtime-tests
+# The committed fixtures are exactly what test_data/make_fixtures.py writes.
+fixtures-check:
+	@out=$$(mktemp -d); python3 test_data/make_fixtures.py "$$out"; \
+	for f in $$(cd "$$out" && find . -name '*.json'); do \
+	  cmp -s "$$out/$$f" "test_data/$$f" || { echo "test_data/$$f differs from what make_fixtures.py writes"; exit 1; }; \
+	done; echo "fixtures: $$(cd "$$out" && find . -name '*.json' | wc -l) files match make_fixtures.py"; rm -rf "$$out"
+
+test: setup fmt-check lint fixtures-check unit-tests host-tests e2e-tests runtime-tests
 
 # Builds the policy and evaluates a sample agent pod with the default settings.
 demo: setup annotated-policy.wasm $(if $(shell command -v kwctl 2>/dev/null),,$(KWHOST))

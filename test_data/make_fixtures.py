@@ -9,8 +9,11 @@ import copy
 import hashlib
 import json
 import os
+import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+# Where the fixtures go: beside this script, or the directory given as the only argument
+# (`make fixtures-check` writes them elsewhere and compares).
+HERE = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
 USER = {"username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"]}
 
 
