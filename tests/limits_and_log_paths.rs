@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[test]
 fn memory_emptydir_above_the_maximum_is_rejected() {
