@@ -5,18 +5,6 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-fn mount_paths(object: &Value, container: &str) -> Vec<String> {
-    object
-        .pointer(&format!("/spec/{container}/volumeMounts"))
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .map(|m| m["mountPath"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// The compliant pod with an emptyDir `logs` mounted at `path` by its container.
 fn log_mount_at(path: &str) -> Value {
     let mut request = fixture("pod_var_log_spelled.json");
@@ -70,7 +58,10 @@ fn a_spelled_mount_covers_the_required_path_it_cleans_to() {
     let request = fixture("pod_tmp_dot.json");
     let (object, _) = mutated(run_default(&request));
     // `/tmp/.` is /tmp: no second mount lands there.
-    assert_eq!(mount_paths(&object, "containers/0"), ["/tmp/.", "/data"]);
+    assert_eq!(
+        mount_paths(&object, "/spec/containers/0"),
+        ["/tmp/.", "/data"]
+    );
     for spelled in ["/tmp/", "//tmp", "/./tmp", "/tmp//"] {
         let mut request = fixture("pod_tmp_dot.json");
         set(
@@ -80,7 +71,7 @@ fn a_spelled_mount_covers_the_required_path_it_cleans_to() {
         );
         let (object, _) = mutated(run_default(&request));
         assert_eq!(
-            mount_paths(&object, "containers/0"),
+            mount_paths(&object, "/spec/containers/0"),
             [spelled, "/data"],
             "{spelled}"
         );
@@ -99,7 +90,7 @@ fn a_spelled_mount_covers_the_required_path_it_cleans_to() {
     );
     let (object, _) = mutated(run_default(&request));
     assert_eq!(
-        mount_paths(&object, "containers/0"),
+        mount_paths(&object, "/spec/containers/0"),
         ["/home/./nobody/", "/tmp", "/data"]
     );
 }
@@ -219,7 +210,10 @@ fn debug_containers_follow_the_path_rules_with_the_pods_volumes() {
         object["spec"]["volumes"],
         request["object"]["spec"]["volumes"]
     );
-    assert_eq!(mount_paths(&object, "ephemeralContainers/0"), ["/scratch"]);
+    assert_eq!(
+        mount_paths(&object, "/spec/ephemeralContainers/0"),
+        ["/scratch"]
+    );
 }
 
 #[test]

@@ -6,18 +6,6 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-fn mount_paths(object: &Value, spec: &str, container: &str) -> Vec<String> {
-    object
-        .pointer(&format!("{spec}/{container}/volumeMounts"))
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .map(|m| m["mountPath"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 const TEMPLATES: &[(&str, &str)] = &[
     ("deployment_update_unchanged.json", "/spec/template"),
     ("replicaset_update_unchanged.json", "/spec/template"),
@@ -122,7 +110,7 @@ fn a_job_template_is_never_patched_on_update() {
 fn block_devices_occupy_their_path() {
     let request = fixture("pod_block_device_at_data.json");
     let (object, warnings) = mutated(run_default(&request));
-    assert_eq!(mount_paths(&object, "/spec", "containers/0"), ["/tmp"]);
+    assert_eq!(mount_paths(&object, "/spec/containers/0"), ["/tmp"]);
     assert!(
         warnings
             .iter()
@@ -138,7 +126,7 @@ fn block_devices_occupy_their_path() {
     );
     let (object, _) = mutated(run_default(&below));
     assert_eq!(
-        mount_paths(&object, "/spec", "containers/0"),
+        mount_paths(&object, "/spec/containers/0"),
         ["/tmp", "/data"]
     );
 }
@@ -148,7 +136,7 @@ fn nothing_is_injected_inside_a_read_only_mount() {
     let request = fixture("pod_configmap_at_data_node.json");
     let (object, warnings) = mutated(run_default(&request));
     assert_eq!(
-        mount_paths(&object, "/spec", "containers/0"),
+        mount_paths(&object, "/spec/containers/0"),
         ["/data", "/tmp", "/home/nobody/.npm"]
     );
     assert!(
@@ -169,7 +157,7 @@ fn nothing_is_injected_inside_a_read_only_mount() {
     );
     let (object, warnings) = mutated(run_default(&nested));
     assert_eq!(
-        mount_paths(&object, "/spec", "containers/0"),
+        mount_paths(&object, "/spec/containers/0"),
         ["/data", "/data/node_modules/", "/tmp", "/home/nobody/.npm"]
     );
     assert!(
@@ -203,7 +191,7 @@ fn statefulset_claims_are_writable_volumes() {
     // The claim at /data covers /data/node_modules: no second mount, and no volume named
     // like the claim is added.
     assert_eq!(
-        mount_paths(&object, "/spec/template/spec", "containers/0"),
+        mount_paths(&object, "/spec/template/spec/containers/0"),
         ["/data", "/tmp", "/home/nobody/.npm"]
     );
     let names: Vec<&str> = object["spec"]["template"]["spec"]["volumes"]
@@ -293,7 +281,7 @@ fn image_volumes_are_allowed_and_read_only() {
 fn an_empty_framework_label_is_no_label() {
     let (object, _) = mutated(run_default(&fixture("pod_empty_framework_label.json")));
     assert_eq!(
-        mount_paths(&object, "/spec", "containers/0"),
+        mount_paths(&object, "/spec/containers/0"),
         ["/tmp", "/data"]
     );
     let (object, _) = mutated(run(
@@ -301,7 +289,7 @@ fn an_empty_framework_label_is_no_label() {
         json!({"defaultFramework": "python"}),
     ));
     assert_eq!(
-        mount_paths(&object, "/spec", "containers/0"),
+        mount_paths(&object, "/spec/containers/0"),
         ["/tmp", "/data", "/home/nobody/.cache/pip"]
     );
 }

@@ -5,18 +5,6 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-fn mount_paths(object: &Value, container: &str) -> Vec<String> {
-    object
-        .pointer(&format!("/spec/{container}/volumeMounts"))
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .map(|m| m["mountPath"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn volumes(object: &Value) -> Vec<Value> {
     object["spec"]["volumes"]
         .as_array()
@@ -68,7 +56,11 @@ fn each_default_framework_gets_its_paths() {
     for (framework, paths, sizes) in cases {
         let request = fixture(&format!("pod_framework_{framework}.json"));
         let (object, _) = mutated(run_default(&request));
-        assert_eq!(mount_paths(&object, "containers/0"), *paths, "{framework}");
+        assert_eq!(
+            mount_paths(&object, "/spec/containers/0"),
+            *paths,
+            "{framework}"
+        );
         assert_eq!(size_limits(&object), *sizes, "{framework}");
     }
 }
@@ -76,7 +68,10 @@ fn each_default_framework_gets_its_paths() {
 #[test]
 fn no_label_gets_only_the_common_paths() {
     let (object, _) = mutated(run_default(&fixture("pod_minimal.json")));
-    assert_eq!(mount_paths(&object, "containers/0"), ["/tmp", "/data"]);
+    assert_eq!(
+        mount_paths(&object, "/spec/containers/0"),
+        ["/tmp", "/data"]
+    );
     assert_eq!(
         volumes(&object),
         vec![
@@ -93,7 +88,7 @@ fn default_framework_applies_when_the_label_is_missing() {
         json!({"defaultFramework": "node"}),
     ));
     assert_eq!(
-        mount_paths(&object, "containers/0"),
+        mount_paths(&object, "/spec/containers/0"),
         ["/tmp", "/data", "/home/nobody/.npm"]
     );
 }
@@ -115,7 +110,7 @@ fn custom_framework_from_settings_is_merged_over_the_table() {
     .unwrap();
     let (object, _) = mutated(run(&fixture("pod_framework_custom.json"), settings.clone()));
     assert_eq!(
-        mount_paths(&object, "containers/0"),
+        mount_paths(&object, "/spec/containers/0"),
         ["/tmp", "/data", "/home/nobody/.cargo"]
     );
     assert_eq!(
@@ -154,7 +149,7 @@ fn framework_label_key_is_a_setting() {
         json!({"frameworkLabel": "example.com/runtime"}),
     ));
     assert_eq!(
-        mount_paths(&object, "containers/0"),
+        mount_paths(&object, "/spec/containers/0"),
         ["/tmp", "/data", "/home/nobody/.cache/pip"]
     );
 }
@@ -165,7 +160,7 @@ fn a_writable_ancestor_covers_the_path() {
     let (object, _) = mutated(run_default(&request));
     // /data is the user's; /data/node_modules needs nothing more.
     assert_eq!(
-        mount_paths(&object, "containers/0"),
+        mount_paths(&object, "/spec/containers/0"),
         ["/data", "/tmp", "/home/nobody/.npm"]
     );
     assert_eq!(
@@ -185,7 +180,7 @@ fn read_only_mounts_do_not_cover_a_path_and_nothing_is_mounted_inside_them() {
     let (object, warnings) = mutated(run_default(&request));
     // /data stays the user's read-only mount; /data/node_modules can't be created inside it.
     assert_eq!(
-        mount_paths(&object, "containers/0"),
+        mount_paths(&object, "/spec/containers/0"),
         ["/data", "/tmp", "/home/nobody/.npm"]
     );
     assert!(
@@ -211,7 +206,7 @@ fn user_volume_named_tmp_keeps_its_name_and_the_injected_one_does_not_collide() 
         json!({"name": "writable-tmp-2", "mountPath": "/tmp"})
     );
     assert_eq!(
-        mount_paths(&object, "containers/0"),
+        mount_paths(&object, "/spec/containers/0"),
         ["/scratch", "/tmp", "/data"]
     );
 }
@@ -220,7 +215,10 @@ fn user_volume_named_tmp_keeps_its_name_and_the_injected_one_does_not_collide() 
 fn configmap_exactly_at_tmp_is_left_with_a_warning() {
     let request = fixture("pod_configmap_at_tmp.json");
     let (object, warnings) = mutated(run_default(&request));
-    assert_eq!(mount_paths(&object, "containers/0"), ["/tmp", "/data"]);
+    assert_eq!(
+        mount_paths(&object, "/spec/containers/0"),
+        ["/tmp", "/data"]
+    );
     assert_eq!(
         object["spec"]["containers"][0]["volumeMounts"][0]["name"],
         json!("settings")
@@ -235,7 +233,10 @@ fn configmap_exactly_at_tmp_is_left_with_a_warning() {
 fn existing_emptydir_at_tmp_gets_a_size_limit_and_no_duplicate_mount() {
     let request = fixture("pod_emptydir_without_limit.json");
     let (object, warnings) = mutated(run_default(&request));
-    assert_eq!(mount_paths(&object, "containers/0"), ["/tmp", "/data"]);
+    assert_eq!(
+        mount_paths(&object, "/spec/containers/0"),
+        ["/tmp", "/data"]
+    );
     assert_eq!(
         volumes(&object)[0],
         json!({"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}})

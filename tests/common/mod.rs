@@ -220,3 +220,16 @@ pub fn push(request: &mut Value, pointer: &str, value: Value) {
         .unwrap_or_else(|| panic!("no array at {pointer}"))
         .push(value);
 }
+
+/// The mount paths of the container at `pointer` (e.g. `/spec/containers/0`) in `object`.
+pub fn mount_paths(object: &Value, pointer: &str) -> Vec<String> {
+    object
+        .pointer(&format!("{pointer}/volumeMounts"))
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|m| m["mountPath"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
