@@ -263,7 +263,7 @@ fn init_containers_get_writable_paths_too() {
         "initContainers/1",
     ] {
         assert_eq!(
-            mount_paths(&object, c),
+            mount_paths(&object, &format!("/spec/{c}")),
             ["/tmp", "/data", "/home/nobody/.cache/pip"],
             "{c}"
         );
