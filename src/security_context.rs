@@ -72,31 +72,43 @@ pub fn identity(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level
             if !(root && excepted(ctx, at, "runAsNonRoot: false".into(), |g| g.root())) {
                 ctx.check_optional(sc, at.path, "runAsNonRoot", is_true, unset);
             }
-            let uid = sc.get("runAsUser").and_then(Value::as_i64);
-            let grant_user = |g: &Granted<'_>| uid.and_then(|u| g.user(u));
-            let user_excepted = uid.is_some_and(|u| !s.user_allowed(u))
-                && excepted(
-                    ctx,
-                    at,
-                    format!("runAsUser {}", uid.unwrap_or(0)),
-                    grant_user,
-                );
-            if !user_excepted {
+            if !id_excepted(
+                ctx,
+                sc,
+                at,
+                "runAsUser",
+                |u| s.user_allowed(u),
+                |g, id| g.user(id),
+            ) {
                 ctx.check_optional(sc, at.path, "runAsUser", user_ok, users);
             }
-            let gid = sc.get("runAsGroup").and_then(Value::as_i64);
-            let grant_group = |g: &Granted<'_>| gid.and_then(|id| g.group(id));
-            let group_excepted = gid.is_some_and(|g| !s.group_allowed(g))
-                && excepted(
-                    ctx,
-                    at,
-                    format!("runAsGroup {}", gid.unwrap_or(0)),
-                    grant_group,
-                );
-            if !group_excepted {
+            if !id_excepted(
+                ctx,
+                sc,
+                at,
+                "runAsGroup",
+                |g| s.group_allowed(g),
+                |g, id| g.group(id),
+            ) {
                 ctx.check_optional(sc, at.path, "runAsGroup", group_ok, groups);
             }
         }
+    }
+}
+
+/// Whether the container's own id at `key` is one the settings refuse but an exception grants
+/// (the use is recorded).
+fn id_excepted(
+    ctx: &mut Ctx<'_>,
+    sc: &Child<'_>,
+    at: &At<'_>,
+    key: &str,
+    allowed: impl Fn(i64) -> bool,
+    grant: fn(&Granted<'_>, i64) -> Option<usize>,
+) -> bool {
+    match sc.get(key).and_then(Value::as_i64) {
+        Some(id) if !allowed(id) => excepted(ctx, at, format!("{key} {id}"), |g| grant(g, id)),
+        _ => false,
     }
 }
 
