@@ -70,13 +70,15 @@ fn token_sources(volume: &Value) -> impl Iterator<Item = &Value> {
         .filter_map(|s| present(s.get("serviceAccountToken")))
 }
 
-/// A token the Kubernetes API accepts: one without an audience (it gets the API server's).
-/// A token for another audience (a mesh's CA, a cloud's workload identity) can't call the API.
-fn has_api_token(volume: &Value) -> bool {
+/// A token that may reach the Kubernetes API: without an audience (it gets the API server's),
+/// or for any audience not in `allowed` — the API server accepts its issuer URL and whatever
+/// `--api-audiences` names, which can't be known here, so only listed audiences (a mesh's CA,
+/// a cloud's workload identity) pass.
+fn has_api_token(volume: &Value, allowed: &[String]) -> bool {
     token_sources(volume).any(|t| {
         t.get("audience")
             .and_then(Value::as_str)
-            .is_none_or(|a| a.is_empty() || a.contains("kubernetes.default.svc"))
+            .is_none_or(|a| !allowed.iter().any(|ok| ok == a))
     })
 }
 
@@ -125,14 +127,17 @@ pub fn service_account_token(
     {
         let list = path.key("volumes");
         for (i, volume) in volumes.iter().enumerate() {
-            if has_api_token(volume) {
+            if has_api_token(volume, &ctx.settings.allowed_token_audiences) {
                 let name = volume.get("name").and_then(Value::as_str);
                 let item = list.named(i, name);
                 let found = Value::String("a projected serviceAccountToken for the API".into());
                 ctx.violation(
                     item.key("projected"),
                     &found,
-                    "no token the Kubernetes API accepts (serviceAccountToken: forbid); a token with its own audience, such as a mesh's, is fine",
+                    format!(
+                        "no token the Kubernetes API could accept (serviceAccountToken: forbid); tokens for the audiences in allowedTokenAudiences ({}) are fine",
+                        ctx.settings.allowed_token_audiences.join(", ")
+                    ),
                 );
             }
         }

@@ -267,8 +267,8 @@ impl PodGaps {
 }
 
 /// Pod-level values that no container can make up for: Pod Security "restricted" fails a pod
-/// whose own `runAsNonRoot` is false or whose own seccomp profile is `Unconfined`, whatever its
-/// containers set.
+/// whose own `runAsNonRoot` is false, `runAsUser` 0 or seccomp profile `Unconfined`, whatever
+/// its containers set.
 pub fn pod_level_weaknesses(spec: &serde_json::Map<String, Value>) -> Vec<&'static str> {
     let sc = spec.get("securityContext");
     let mut out = Vec::new();
@@ -278,6 +278,13 @@ pub fn pod_level_weaknesses(spec: &serde_json::Map<String, Value>) -> Vec<&'stat
         == Some(false)
     {
         out.push("spec.securityContext.runAsNonRoot: false");
+    }
+    if sc
+        .and_then(|sc| sc.get("runAsUser"))
+        .and_then(Value::as_i64)
+        == Some(0)
+    {
+        out.push("spec.securityContext.runAsUser: 0");
     }
     let seccomp = sc
         .and_then(|sc| sc.get("seccompProfile"))

@@ -8,7 +8,7 @@ use crate::pod_spec::{Scope, check_template};
 use crate::report::Report;
 use crate::request::Payload;
 use crate::response::{self, Outcome};
-use crate::settings::{Mode, cached};
+use crate::settings::{Mode, Settings, cached};
 use crate::updates;
 use crate::workload::{self, POD_LOCATION, Plan};
 
@@ -40,27 +40,12 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
     };
     let request = payload.request;
     let plan = workload::plan(&request, &settings);
+    if matches!(plan, Plan::Pass) {
+        return accept(Vec::new());
+    }
     // The audit scanner builds its requests without a user: answer it as validate mode does,
     // so background audit reports what admission would add (stricter only, never looser).
     let audit = settings.audit_as_validate && request.without_user();
-    let mode = if audit { Mode::Validate } else { settings.mode };
-    let missing = match (&plan, mode) {
-        // Audit reports what admission would do: templates that admission only checks (their
-        // pods get the fields) are only checked here too.
-        (Plan::Template(_), Mode::Validate)
-            if audit && settings.mode == Mode::Mutate && !settings.mutate_workload_templates =>
-        {
-            Missing::Ignore
-        }
-        (Plan::Pass, _) => return accept(Vec::new()),
-        (_, Mode::Validate) => Missing::Report,
-        (Plan::Template(w), Mode::Mutate)
-            if !settings.mutate_workload_templates || w.immutable_template =>
-        {
-            Missing::Ignore
-        }
-        (_, Mode::Mutate) => Missing::Add,
-    };
     // Only now is the object worth building: pass-through requests never parse it.
     let mut object: Value = match request.object.map(|raw| serde_json::from_str(raw.get())) {
         None => Value::Null,
@@ -72,15 +57,7 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
             .old_object
             .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
     };
-    // A ReplicaSet's template belongs to the Deployment that owns it: check it, never patch it.
-    let missing = match &plan {
-        Plan::Template(w)
-            if missing == Missing::Add && w.owned_template && updates::controlled(&object) =>
-        {
-            Missing::Ignore
-        }
-        _ => missing,
-    };
+    let missing = missing_fields(&plan, &settings, audit, &object);
     let mut ctx = Ctx::new(&settings, missing);
     match plan {
         Plan::Pass => {}
@@ -126,6 +103,27 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
     }
     image_user::check(&mut ctx, images);
     decide(ctx.report, object)
+}
+
+/// What becomes of a missing hardened field: added (mutate), reported (validate mode, and the
+/// audit scanner's requests), or left to the pods for a template admission does not patch —
+/// not mutated by the settings, a Job's on UPDATE (immutable), a controller-owned ReplicaSet's
+/// (its Deployment would stop recognising it).
+fn missing_fields(plan: &Plan<'_>, settings: &Settings, audit: bool, object: &Value) -> Missing {
+    let patched = match plan {
+        Plan::Template(w) => {
+            settings.mutate_workload_templates
+                && !w.immutable_template
+                && !(w.owned_template && updates::controlled(object))
+        }
+        _ => true,
+    };
+    match (settings.mode, audit, patched) {
+        (Mode::Validate, _, _) => Missing::Report,
+        (Mode::Mutate, _, false) => Missing::Ignore,
+        (Mode::Mutate, true, true) => Missing::Report,
+        (Mode::Mutate, false, true) => Missing::Add,
+    }
 }
 
 fn accept(warnings: Vec<String>) -> Outcome {

@@ -317,8 +317,7 @@ fn backsteps_in_mount_paths_are_refused_because_the_runtime_follows_symlinks() {
 fn a_debug_container_on_a_pod_that_can_never_pass_restricted_says_so() {
     let mut request = fixture("pod_ephemeral_unhardened.json");
     for at in ["object", "oldObject"] {
-        request[at]["spec"]["securityContext"] =
-            json!({"runAsNonRoot": false, "seccompProfile": {"type": "Unconfined"}});
+        request[at]["spec"]["securityContext"] = json!({"runAsNonRoot": false, "runAsUser": 0, "seccompProfile": {"type": "Unconfined"}});
     }
     let (object, warnings) = mutated(run_default(&request));
     let sc = &object["spec"]["ephemeralContainers"][0]["securityContext"];
@@ -326,6 +325,7 @@ fn a_debug_container_on_a_pod_that_can_never_pass_restricted_says_so() {
     assert_eq!(sc["seccompProfile"]["type"], json!("RuntimeDefault"));
     for weak in [
         "spec.securityContext.runAsNonRoot: false",
+        "spec.securityContext.runAsUser: 0",
         "spec.securityContext.seccompProfile.type: Unconfined",
     ] {
         assert!(

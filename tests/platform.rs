@@ -262,6 +262,34 @@ fn forbid_refuses_api_tokens_not_a_mesh_s_own() {
         message.contains("spec.volumes[1] (api).projected"),
         "{message}"
     );
+    // Any audience not listed may be one the API server accepts (its issuer, k3s, ...).
+    let audience = "/spec/volumes/1/projected/sources/0/serviceAccountToken/audience";
+    for other in [
+        "k3s",
+        "https://oidc.eks.us-east-1.amazonaws.com/id/ABC",
+        "api",
+        "vault",
+    ] {
+        let mut request = request.clone();
+        set(&mut request, audience, json!(other));
+        let message = rejection(run(&request, json!({"serviceAccountToken": "forbid"})));
+        assert!(
+            message.contains("spec.volumes[1] (api).projected"),
+            "{other}: {message}"
+        );
+    }
+    // An operator may add an audience (but never the API's).
+    let mut vault = request.clone();
+    set(&mut vault, audience, json!("vault"));
+    let settings =
+        json!({"serviceAccountToken": "forbid", "allowedTokenAudiences": ["istio-ca", "vault"]});
+    mutated(run(&vault, settings));
+    let problems = agent_hardening_policy::settings::parse_settings(&json!({
+        "allowedTokenAudiences": ["https://kubernetes.default.svc", ""]
+    }))
+    .unwrap_err();
+    assert!(problems.contains("allowedTokenAudiences[0]: \"https://kubernetes.default.svc\" would let tokens for the Kubernetes API through"), "{problems}");
+    assert!(problems.contains("allowedTokenAudiences[1]"), "{problems}");
     // default-off names its own mode when the value is not a boolean.
     let mut odd = fixture("pod_minimal.json");
     set(
@@ -289,4 +317,23 @@ fn audit_requests_judge_templates_as_admission_does() {
     let mut configmap = fixture("configmap_create.json");
     configmap["userInfo"] = Value::Null;
     accepted(run_default(&configmap));
+}
+
+#[test]
+fn audit_reports_an_owned_replicaset_as_admission_treats_it() {
+    // Admission never patches a controller-owned ReplicaSet's template: audit must not fail it
+    // for fields its pods get.
+    let mut request = fixture("replicaset_create.json");
+    request["object"]["metadata"]["ownerReferences"] = json!([{
+        "apiVersion": "apps/v1", "kind": "Deployment", "name": "agent-deployment",
+        "uid": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0", "controller": true
+    }]);
+    request["userInfo"] = Value::Null;
+    accepted(run(&request, json!({"mutateWorkloadTemplates": true})));
+    // Not owned: audit reports what admission would add.
+    request["object"]["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("ownerReferences");
+    rejection(run(&request, json!({"mutateWorkloadTemplates": true})));
 }

@@ -46,6 +46,7 @@ fn every_key_is_read() {
         "exceptions": [{"images": ["docker.io/istio/proxyv2:*"], "allow": {"runAsUser": [{"min": 1337, "max": 1337}]}}],
         "runtimeClass": {"default": "gvisor", "allowed": ["gvisor"]},
         "serviceAccountToken": "forbid",
+        "allowedTokenAudiences": ["vault"],
         "auditAsValidate": false
     });
     assert_eq!(all.as_object().unwrap().len(), SETTING_KEYS.len());

@@ -129,6 +129,9 @@ pub struct Settings {
     pub exceptions: Vec<Exception>,
     pub runtime_class: RuntimeClass,
     pub service_account_token: ServiceAccountToken,
+    /// Audiences of projected tokens `forbid` still allows (a mesh's CA, a cloud's workload
+    /// identity): tokens the Kubernetes API does not accept.
+    pub allowed_token_audiences: Vec<String>,
     /// Requests without `userInfo.username` (the audit scanner's) are answered as in validate
     /// mode.
     pub audit_as_validate: bool,
@@ -158,11 +161,21 @@ pub const SETTING_KEYS: &[&str] = &[
     "exceptions",
     "runtimeClass",
     "serviceAccountToken",
+    "allowedTokenAudiences",
     "auditAsValidate",
 ];
 
 /// The UID and GID of `nobody`, the identity every agent runs as by default.
 pub const NOBODY: i64 = 65534;
+
+/// Token audiences of the common meshes and clouds' workload identity: istio, linkerd, AWS
+/// (IRSA), Azure workload identity.
+pub const DEFAULT_TOKEN_AUDIENCES: &[&str] = &[
+    "istio-ca",
+    "identity.l5d.io",
+    "sts.amazonaws.com",
+    "api://AzureADTokenExchange",
+];
 
 /// Where `nobody`'s home is put, so that frameworks find their writable paths under it.
 pub const DEFAULT_HOME: &str = "/home/nobody";
@@ -228,6 +241,10 @@ impl Default for Settings {
             exceptions: Vec::new(),
             runtime_class: RuntimeClass::default(),
             service_account_token: ServiceAccountToken::Keep,
+            allowed_token_audiences: DEFAULT_TOKEN_AUDIENCES
+                .iter()
+                .map(|a| (*a).to_string())
+                .collect(),
             audit_as_validate: true,
         }
     }

@@ -167,6 +167,19 @@ fn read_key(s: &mut Settings, p: &mut Problems, key: &str, value: &Value) {
             ),
             None => {}
         },
+        "allowedTokenAudiences" => {
+            if let Some(list) = p.typed::<Vec<String>>(key, value) {
+                for (i, audience) in list.iter().enumerate() {
+                    if audience.trim().is_empty() || audience.contains("kubernetes.default.svc") {
+                        p.add(
+                            &format!("{key}[{i}]"),
+                            format!("{audience:?} would let tokens for the Kubernetes API through"),
+                        );
+                    }
+                }
+                s.allowed_token_audiences = list;
+            }
+        }
         "auditAsValidate" => {
             if let Some(b) = p.typed::<bool>(key, value) {
                 s.audit_as_validate = b;
