@@ -91,15 +91,24 @@ demo: setup annotated-policy.wasm $(if $(shell command -v kwctl 2>/dev/null),,$(
 	echo "warnings:"; jq -r '.warnings[]? | "  - " + .' <<<"$$out"; \
 	echo "patch:"; jq -r '.patch // empty' <<<"$$out" | base64 -d | jq .
 
-# Evaluation times through the waPC host, next to two do-nothing baselines (BENCHMARKS.md).
-BENCH_FIXTURES := pod_compliant pod_minimal pod_framework_python pod_init_and_sidecars pod_60_containers pod_every_violation deployment_create
+# Evaluation times through the waPC host (BENCHMARKS.md): the policy, then three do-nothing
+# baselines: parse and accept; return the object; return the policy's own answer (read once),
+# so that policy minus answer baseline is the policy's own work.
+BENCH_FIXTURES := pod_compliant pod_minimal pod_framework_python pod_init_and_sidecars pod_60_containers pod_every_violation deployment_create bench/pod_1_containers bench/pod_10_containers bench/pod_30_containers bench/pod_100_containers
+BASELINE := target/wasm32-wasip1/release/baseline_policy.wasm
 bench: policy.wasm $(KWHOST)
 	cargo build -p baseline-policy --target=wasm32-wasip1 --release
+	@mkdir -p target/bench
 	@ls -l policy.wasm | awk '{print "policy.wasm size: " $$5 " bytes"}'
 	@for f in $(BENCH_FIXTURES); do \
-	  echo "== $$f: policy"; $(KWHOST) bench --request-path test_data/$$f.json policy.wasm; \
-	  echo "== $$f: baseline that parses and accepts"; $(KWHOST) bench --request-path test_data/$$f.json target/wasm32-wasip1/release/baseline_policy.wasm; \
-	  echo "== $$f: baseline that returns the object"; $(KWHOST) bench --request-path test_data/$$f.json --settings-json '{"echo":true}' target/wasm32-wasip1/release/baseline_policy.wasm; \
+	  name=$$(basename $$f); \
+	  $(KWHOST) answer --request-path test_data/$$f.json policy.wasm | jq -c '{answer: .}' > target/bench/$$name.answer.json; \
+	  median() { grep -o 'median [0-9.]*' | awk '{print $$2}'; }; \
+	  p=$$($(KWHOST) bench --request-path test_data/$$f.json policy.wasm | median); \
+	  a=$$($(KWHOST) bench --request-path test_data/$$f.json $(BASELINE) | median); \
+	  e=$$($(KWHOST) bench --request-path test_data/$$f.json --settings-json '{"echo":true}' $(BASELINE) | median); \
+	  w=$$($(KWHOST) bench --request-path test_data/$$f.json --settings-path target/bench/$$name.answer.json $(BASELINE) | median); \
+	  echo "$$name: policy $$p µs | parse+accept $$a | echo object $$e | answer only $$w | policy/answer $$(awk "BEGIN{printf \"%.2f\", $$p/$$w}") | own work $$(awk "BEGIN{printf \"%.1f\", $$p-$$w}") µs"; \
 	done
 
 # Fuzzing (not part of `make test`): each target for FUZZ_SECONDS, from the committed seeds in

@@ -676,9 +676,18 @@ def platform_cases():
     write("pod_audit_scanner.json", audit)
 
 
+# --- Benchmark curve (issue 10): python agents with 1, 10, 30 and 100 containers -----------------
+def bench_cases():
+    os.makedirs(os.path.join(HERE, "bench"), exist_ok=True)
+    for n in (1, 10, 30, 100):
+        p = pod(f"agent-bench-{n}", pod_spec([container(f"worker-{i}") for i in range(n)]), {"agent.framework": "python"})
+        write(os.path.join("bench", f"pod_{n}_containers.json"), request("Pod", "CREATE", p))
+
+
 if __name__ == "__main__":
     main()
     rule_cases()
     bypass_cases()
     env_cases()
     platform_cases()
+    bench_cases()

@@ -15,6 +15,7 @@ const USAGE: &str = "usage:
   kwhost run --request-path FILE [--settings-path FILE | --settings-json JSON]
              [--replay-host-capabilities-interactions FILE] POLICY.wasm
   kwhost bench (same options as run) [--iterations N] [--warmup N] POLICY.wasm
+  kwhost answer (same options as run) POLICY.wasm   (the policy's raw waPC answer)
   kwhost annotate -m metadata.yml [-u README.md] -o OUTPUT INPUT.wasm";
 
 /// Options given as `--name value` (or `-n value`), and the positional arguments.
@@ -150,6 +151,16 @@ fn run(args: &Args) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// The policy's own answer (the waPC ValidationResponse), before kwctl turns it into an
+/// AdmissionResponse: what an answer-only baseline must return to cost the engine the same.
+fn answer(args: &Args) -> Result<(), BoxError> {
+    let e = prepare(args)?;
+    let payload = serde_json::to_vec(&json!({"request": e.request, "settings": e.settings}))?;
+    let bytes = e.policy.call("validate", &payload)?;
+    println!("{}", String::from_utf8(bytes)?);
+    Ok(())
+}
+
 fn bench(args: &Args) -> Result<(), BoxError> {
     let number = |names: &[&str], default: usize| -> Result<usize, BoxError> {
         match args.get(names) {
@@ -185,6 +196,7 @@ fn main() -> ExitCode {
     let result = Args::parse(rest).and_then(|args| match command.as_str() {
         "run" => run(&args),
         "bench" => bench(&args),
+        "answer" => answer(&args),
         "annotate" => {
             let metadata = args
                 .get(&["-m", "--metadata-path"])

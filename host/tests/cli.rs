@@ -371,3 +371,22 @@ fn bench_prints_its_numbers() {
     assert!(text.contains("per evaluation: min "), "{text}");
     assert!(text.contains("evaluations per second: "), "{text}");
 }
+
+#[test]
+fn answer_prints_the_policys_own_wapc_response() {
+    let request = test_data("pod_minimal.json");
+    let out = kwhost(&[
+        "answer",
+        "--request-path",
+        request.to_str().unwrap(),
+        policy_wasm().to_str().unwrap(),
+    ]);
+    let answer = stdout_json(&out);
+    // The ValidationResponse, not kwctl's AdmissionResponse: the mutated object itself.
+    assert_eq!(answer["accepted"], json!(true));
+    assert_eq!(
+        answer["mutated_object"]["spec"]["securityContext"]["runAsUser"],
+        json!(65534)
+    );
+    assert!(answer.get("patch").is_none());
+}
