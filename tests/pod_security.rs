@@ -76,47 +76,70 @@ fn mutated_templates_pass_restricted() {
 
 #[test]
 fn pods_with_single_weak_fields_are_never_admitted_weak() {
-    // Each field set to a value "restricted" forbids: the pod is either rejected or admitted
-    // in a form that passes.
-    let weak: &[(&str, Value)] = &[
+    // Each field set to a value "restricted" forbids, with the verdict it must get: refused
+    // (an explicit weak value), or admitted (filled in, or harmless) in a form that passes.
+    let refused = true;
+    let weak: &[(&str, Value, bool)] = &[
         (
             "/spec/containers/0/securityContext/capabilities/add",
             json!(["NET_RAW"]),
+            refused,
         ),
+        // ALL is appended to the user's own drops.
         (
             "/spec/containers/0/securityContext/capabilities/drop",
             json!(["all"]),
+            !refused,
         ),
         (
             "/spec/containers/0/securityContext/capabilities/drop",
             json!(["CAP_ALL"]),
+            !refused,
         ),
         (
             "/spec/containers/0/securityContext/seccompProfile",
             json!({"type": "Unconfined"}),
+            refused,
         ),
         (
             "/spec/securityContext/seccompProfile",
             json!({"type": "Localhost"}),
+            refused,
         ),
-        ("/spec/securityContext/runAsNonRoot", Value::Null),
+        // An explicit null is unset: filled in.
+        ("/spec/securityContext/runAsNonRoot", Value::Null, !refused),
         (
             "/spec/volumes/0",
             json!({"name": "tmp", "gitRepo": {"repository": "https://example.com/agent.git"}}),
+            refused,
         ),
         (
             "/spec/containers/0/securityContext/allowPrivilegeEscalation",
             Value::Null,
+            !refused,
         ),
-        ("/spec/securityContext/seLinuxOptions", json!({"type": ""})),
-        ("/spec/containers/0/securityContext/runAsUser", json!(0)),
+        // An empty SELinux type is the runtime's default.
+        (
+            "/spec/securityContext/seLinuxOptions",
+            json!({"type": ""}),
+            !refused,
+        ),
+        (
+            "/spec/containers/0/securityContext/runAsUser",
+            json!(0),
+            refused,
+        ),
     ];
-    for (pointer, value) in weak {
+    for (pointer, value, must_refuse) in weak {
         let mut request = fixture("pod_compliant.json");
         set(&mut request, pointer, value.clone());
-        if let Some(pod) = admitted_pod(&request, json!({})) {
-            let problems = restricted_violations(&pod);
-            assert!(problems.is_empty(), "{pointer}={value}: {problems:?}");
+        match admitted_pod(&request, json!({})) {
+            Some(pod) => {
+                assert!(!must_refuse, "{pointer}={value}: admitted");
+                let problems = restricted_violations(&pod);
+                assert!(problems.is_empty(), "{pointer}={value}: {problems:?}");
+            }
+            None => assert!(*must_refuse, "{pointer}={value}: refused"),
         }
     }
 }
