@@ -268,6 +268,51 @@ mod tests {
         assert!(glob_matches("a/b", "a/b") && !glob_matches("a/b", "a/bc"));
     }
 
+    /// The glob as a plain recursive reading, to compare the linear matcher with.
+    fn reference(g: &[u8], t: &[u8]) -> bool {
+        let free = |c: &u8| *c != b'/' && *c != b'@';
+        match g.split_first() {
+            None => t.is_empty(),
+            Some((b'*', rest)) => (0..=t.len())
+                .take_while(|&k| k == 0 || t.get(..k).is_some_and(|p| p.iter().all(free)))
+                .any(|k| reference(rest, &t[k..])),
+            Some((b'?', rest)) => t.first().is_some_and(free) && reference(rest, &t[1..]),
+            Some((c, rest)) => t.first() == Some(c) && reference(rest, &t[1..]),
+        }
+    }
+
+    /// Every string over `alphabet` up to `max` long.
+    fn strings(alphabet: &[u8], max: usize) -> Vec<Vec<u8>> {
+        let mut all = vec![Vec::new()];
+        let mut last = vec![Vec::new()];
+        for _ in 0..max {
+            last = last
+                .iter()
+                .flat_map(|s| {
+                    alphabet.iter().map(move |c| {
+                        let mut s = s.clone();
+                        s.push(*c);
+                        s
+                    })
+                })
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn the_matcher_agrees_with_a_plain_reading_on_every_short_case() {
+        let texts = strings(b"ab/@", 4);
+        for glob in strings(b"ab/@*?", 4) {
+            let g = std::str::from_utf8(&glob).unwrap();
+            for text in &texts {
+                let t = std::str::from_utf8(text).unwrap();
+                assert_eq!(glob_matches(g, t), reference(&glob, text), "{g:?} {t:?}");
+            }
+        }
+    }
+
     #[test]
     fn no_glob_matches_every_image() {
         for glob in [

@@ -193,3 +193,43 @@ fn review_exceptions_are_narrow() {
     );
     rejection(run(&pinned, settings));
 }
+
+#[test]
+fn an_exception_grants_only_the_ids_in_its_ranges() {
+    // Found by mutation testing: nothing checked that an id just outside a range is refused.
+    let settings = settings_file("istio_exceptions.json");
+    for (pointer, id, line) in [
+        (
+            "/spec/containers/1/securityContext/runAsUser",
+            1338,
+            "spec.containers[1] (istio-proxy).securityContext.runAsUser: found 1338",
+        ),
+        (
+            "/spec/containers/1/securityContext/runAsUser",
+            1336,
+            "spec.containers[1] (istio-proxy).securityContext.runAsUser: found 1336",
+        ),
+        (
+            "/spec/containers/1/securityContext/runAsGroup",
+            1338,
+            "spec.containers[1] (istio-proxy).securityContext.runAsGroup: found 1338",
+        ),
+        (
+            "/spec/initContainers/0/securityContext/runAsGroup",
+            1,
+            "spec.initContainers[0] (istio-init).securityContext.runAsGroup: found 1",
+        ),
+    ] {
+        let mut request = fixture("pod_istio_injected.json");
+        set(&mut request, pointer, json!(id));
+        let message = rejection(run(&request, settings.clone()));
+        assert!(message.contains(line), "{line}: {message}");
+    }
+    // An exception that names no ids grants none.
+    let caps_only = json!({"exceptions": [{"images": ["docker.io/istio/proxyv2:*"], "allow": {"capabilities": ["NET_ADMIN", "NET_RAW"]}}]});
+    let message = rejection(run(&fixture("pod_istio_injected.json"), caps_only));
+    assert!(
+        message.contains("spec.containers[1] (istio-proxy).securityContext.runAsUser: found 1337"),
+        "{message}"
+    );
+}

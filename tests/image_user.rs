@@ -172,3 +172,39 @@ fn registry_errors_are_quoted_by_their_first_line() {
     );
     assert!(!message.contains("backtrace"), "{message}");
 }
+
+#[test]
+fn an_exception_that_names_the_identity_vouches_for_the_image_user() {
+    // Found by mutation testing: nothing checked which images are looked up under exceptions.
+    let request = fixture("pod_istio_injected.json");
+    let path = test_data_dir().join("settings/istio_exceptions.json");
+    let mut settings: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    settings["imageUserCheck"] = json!("enforce");
+    let mut r = FakeRegistry::default();
+    r.users
+        .insert("ghcr.io/example/agent:1.4.2", Ok(Some("65534")));
+    mutated(run_with(&request, settings.clone(), &mut r));
+    assert_eq!(
+        r.asked,
+        ["ghcr.io/example/agent:1.4.2"],
+        "the proxy image is vouched for"
+    );
+    // An exception that names no runAsUser does not vouch: the proxy image is looked up.
+    settings["exceptions"][0]["allow"]
+        .as_object_mut()
+        .unwrap()
+        .remove("runAsUser");
+    let mut r = FakeRegistry::default();
+    r.users
+        .insert("ghcr.io/example/agent:1.4.2", Ok(Some("65534")));
+    r.users.insert("docker.io/istio/proxyv2:1.22.0", Ok(None));
+    let message = rejection(run_with(&request, settings, &mut r));
+    assert!(
+        r.asked
+            .contains(&"docker.io/istio/proxyv2:1.22.0".to_string()),
+        "{:?}",
+        r.asked
+    );
+    assert!(message.contains("(istio-proxy).image"), "{message}");
+}
