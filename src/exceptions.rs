@@ -58,7 +58,7 @@ pub fn glob_matches(glob: &str, text: &str) -> bool {
                 ti += 1;
             }
             _ => match star {
-                // Let the last `*` take one more character, unless that is a `/`.
+                // Let the last `*` take one more character, unless that is a `/` or `@`.
                 Some((sg, st)) if !matches!(t.get(st), Some(b'/' | b'@')) => {
                     star = Some((sg, st + 1));
                     gi = sg + 1;
