@@ -12,9 +12,8 @@ use crate::settings::WritablePath;
 const VOLUME_PREFIX: &str = "writable";
 const MAX_NAME_LEN: usize = 63;
 
+#[derive(Default)]
 pub struct Injection {
-    /// Every volume name in use, the user's and the injected ones.
-    taken: BTreeSet<String>,
     /// Required path index → volume name, for the volumes created so far.
     created: BTreeMap<usize, String>,
     /// Required path index → how warnings describe its mount, written once.
@@ -22,29 +21,21 @@ pub struct Injection {
 }
 
 impl Injection {
-    pub fn new(taken: BTreeSet<String>) -> Self {
-        Injection {
-            taken,
-            created: BTreeMap::new(),
-            descriptions: BTreeMap::new(),
-        }
-    }
-
-    /// The volume for required path `index` (at `path`), named on first use.
-    pub fn volume_for(&mut self, index: usize, path: &str) -> String {
+    /// The volume for required path `index` (at `path`), named on first use so that it
+    /// collides neither with `existing` (the pod's volumes) nor with another injected one.
+    pub fn volume_for(&mut self, index: usize, path: &str, existing: &BTreeSet<String>) -> String {
         if let Some(name) = self.created.get(&index) {
             return name.clone();
         }
         let base = volume_name(path);
         let mut name = base.clone();
         let mut n = 2;
-        while self.taken.contains(&name) {
+        while existing.contains(&name) || self.created.values().any(|n| *n == name) {
             let suffix = format!("-{n}");
             let keep = MAX_NAME_LEN.saturating_sub(suffix.len()).min(base.len());
             name = format!("{}{suffix}", base.get(..keep).unwrap_or(&base));
             n += 1;
         }
-        self.taken.insert(name.clone());
         self.created.insert(index, name.clone());
         name
     }

@@ -10,7 +10,7 @@ use crate::container_rules::{CONTAINER_LISTS, check_container, target_name};
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, array_mut};
 use crate::report::Target;
-use crate::security_context::{PodGaps, pod_level_weaknesses};
+use crate::security_context::PodGaps;
 use crate::volumes::{self, VolumeIndex};
 use crate::writable_paths::{Framework, WritablePaths};
 use crate::{exceptions, isolation, pod_rules};
@@ -83,7 +83,7 @@ pub fn check_template(
         }
         Scope::NewEphemeral(old_names) => {
             let gaps = PodGaps::of(spec, &ctx.settings.allowed_seccomp_profiles);
-            for weak in pod_level_weaknesses(spec) {
+            for weak in gaps.weaknesses() {
                 ctx.report.notes.push(format!(
                     "agent-hardening: the pod itself sets {weak} (it predates the policy): debug containers are hardened on their own level, but the pod will not pass Pod Security \"restricted\" until it is recreated"
                 ));

@@ -246,7 +246,17 @@ pub struct PodGaps {
     pub user: bool,
     /// No `runAsGroup` (or root) at pod level.
     pub group: bool,
+    /// Pod-level values no container can make up for: Pod Security "restricted" fails a pod
+    /// whose own `runAsNonRoot` is false, `runAsUser` 0 or seccomp `Unconfined`, whatever its
+    /// containers set. In that order.
+    weak: [bool; 3],
 }
+
+const WEAKNESSES: [&str; 3] = [
+    "spec.securityContext.runAsNonRoot: false",
+    "spec.securityContext.runAsUser: 0",
+    "spec.securityContext.seccompProfile.type: Unconfined",
+];
 
 impl PodGaps {
     /// Reads the gaps of the pod spec `spec`.
@@ -262,38 +272,21 @@ impl PodGaps {
             seccomp: !seccomp_type.is_some_and(|t| allowed_seccomp.iter().any(|a| a == t)),
             user: unset_or_root(get("runAsUser")),
             group: unset_or_root(get("runAsGroup")),
+            weak: [
+                get("runAsNonRoot").and_then(Value::as_bool) == Some(false),
+                get("runAsUser").and_then(Value::as_i64) == Some(0),
+                seccomp_type == Some("Unconfined"),
+            ],
         }
     }
-}
 
-/// Pod-level values that no container can make up for: Pod Security "restricted" fails a pod
-/// whose own `runAsNonRoot` is false, `runAsUser` 0 or seccomp profile `Unconfined`, whatever
-/// its containers set.
-pub fn pod_level_weaknesses(spec: &serde_json::Map<String, Value>) -> Vec<&'static str> {
-    let sc = spec.get("securityContext");
-    let mut out = Vec::new();
-    if sc
-        .and_then(|sc| sc.get("runAsNonRoot"))
-        .and_then(Value::as_bool)
-        == Some(false)
-    {
-        out.push("spec.securityContext.runAsNonRoot: false");
+    /// The pod-level values that keep the pod from ever passing "restricted".
+    pub fn weaknesses(&self) -> impl Iterator<Item = &'static str> + '_ {
+        WEAKNESSES
+            .iter()
+            .zip(self.weak)
+            .filter_map(|(text, weak)| weak.then_some(*text))
     }
-    if sc
-        .and_then(|sc| sc.get("runAsUser"))
-        .and_then(Value::as_i64)
-        == Some(0)
-    {
-        out.push("spec.securityContext.runAsUser: 0");
-    }
-    let seccomp = sc
-        .and_then(|sc| sc.get("seccompProfile"))
-        .and_then(|p| p.get("type"))
-        .and_then(Value::as_str);
-    if seccomp == Some("Unconfined") {
-        out.push("spec.securityContext.seccompProfile.type: Unconfined");
-    }
-    out
 }
 
 /// Fills, at container level, what the pod level lacks (see [`PodGaps`]). Explicit values were

@@ -52,9 +52,9 @@ impl<'s> WritablePaths<'s> {
         WritablePaths {
             required,
             writable: volumes.writable,
-            names: volumes.names.clone(),
+            names: volumes.names,
             can_add: volumes.well_formed,
-            injection: Injection::new(volumes.names),
+            injection: Injection::default(),
         }
     }
 
@@ -134,7 +134,7 @@ impl<'s> WritablePaths<'s> {
                     );
                 }
                 Missing::Add if self.can_add => {
-                    let volume = self.injection.volume_for(j, &w.path);
+                    let volume = self.injection.volume_for(j, &w.path, &self.names);
                     if push_mount(container, &volume, &w.path) {
                         added = true;
                         let text = Added::Text(self.injection.description(j, w));
