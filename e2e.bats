@@ -16,6 +16,17 @@ kw_run() {
   echo "stderr = ${stderr}"
 }
 
+# kw_manifest MANIFEST REQUEST [sed expression]: runs a ClusterAdmissionPolicy manifest (as
+# kwctl runs one: its settings, mode and mutating) with spec.module pointed at the policy under
+# test; the optional sed expression edits the copy first.
+kw_manifest() {
+  local manifest="$BATS_TEST_TMPDIR/$(basename "$1")"
+  sed -E "s|^(  module: ).*|\1file://$PWD/$POLICY|; ${3:-}" "$1" >"$manifest"
+  run --separate-stderr "$KWCTL" run --request-path "test_data/$2" "$manifest"
+  echo "output = ${output}"
+  echo "stderr = ${stderr}"
+}
+
 allowed() { jq -r .allowed <<<"$output"; }
 message() { jq -r '.status.message // ""' <<<"$output"; }
 # Succeeds when the response carries no patch.
@@ -438,5 +449,35 @@ example_settings() {
   [ "$(allowed)" = false ]
   [[ "$(message)" == *"spec.containers[0] (agent).securityContext.readOnlyRootFilesystem: found nothing (unset)"* ]]
   kw_run pod_compliant.json --settings-json "$(example_settings audit.yaml)"
+  [ "$(allowed)" = true ]
+}
+
+# --- Deployed as users deploy it: the examples' manifests, with their mode and mutating -------
+
+@test "manifests: the default example mutates a bare pod as its settings say" {
+  kw_manifest examples/default.yaml pod_minimal.json
+  [ "$status" -eq 0 ]
+  [ "$(allowed)" = true ]
+  patch_ops | grep -qx "add /spec/securityContext/runAsNonRoot"
+}
+
+@test "manifests: monitor mode admits everything, unpatched, with nothing in status" {
+  kw_manifest examples/monitor.yaml pod_run_as_root.json
+  [ "$status" -eq 0 ]
+  [ "$(allowed)" = true ]
+  no_patch
+  [ "$(jq -r '.status // "none"' <<<"$output")" = none ]
+  kw_manifest examples/monitor.yaml pod_minimal.json
+  [ "$(allowed)" = true ]
+  no_patch
+}
+
+@test "manifests: a policy deployed with mutating false refuses what it would patch" {
+  kw_manifest examples/default.yaml pod_minimal.json 's/^(  mutating: )true/\1false/'
+  [ "$status" -eq 0 ]
+  [ "$(allowed)" = false ]
+  no_patch
+  [[ "$(message)" == *"attempted to mutate the request, but it is currently configured to not allow mutations"* ]]
+  kw_manifest examples/default.yaml pod_compliant.json 's/^(  mutating: )true/\1false/'
   [ "$(allowed)" = true ]
 }

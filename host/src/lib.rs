@@ -5,3 +5,5 @@ pub mod annotate;
 pub mod bench;
 pub mod callbacks;
 pub mod engine;
+pub mod manifest;
+pub mod request;

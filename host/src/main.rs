@@ -6,14 +6,15 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use kwhost::admission::{AdmissionResponse, ValidationResponse};
+use kwhost::admission::{AdmissionResponse, Deployment, ValidationResponse};
 use kwhost::callbacks::HostCalls;
 use kwhost::engine::{BoxError, Policy};
-use kwhost::{annotate, bench};
+use kwhost::manifest::{self, PolicyManifest};
+use kwhost::{annotate, bench, request};
 
 const USAGE: &str = "usage:
   kwhost run --request-path FILE [--settings-path FILE | --settings-json JSON]
-             [--replay-host-capabilities-interactions FILE] POLICY.wasm
+             [--replay-host-capabilities-interactions FILE] POLICY.wasm | POLICY.yaml
   kwhost bench (same options as run) [--iterations N] [--warmup N] POLICY.wasm
   kwhost answer (same options as run) POLICY.wasm   (the policy's raw waPC answer)
   kwhost annotate -m metadata.yml [-u README.md] -o OUTPUT INPUT.wasm";
@@ -71,24 +72,35 @@ impl Args {
     }
 }
 
-/// The pieces `run` and `bench` share.
+/// One policy ready to evaluate a request: `run` and `bench` share it.
 struct Evaluation {
     policy: Policy,
     request: Value,
     settings: Value,
+    deployment: Deployment,
 }
 
-fn prepare(args: &Args) -> Result<Evaluation, BoxError> {
+impl Evaluation {
+    /// The waPC payload of `validate`, as kwctl builds it from the typed request.
+    fn payload(&self) -> Result<Vec<u8>, BoxError> {
+        Ok(serde_json::to_vec(
+            &json!({"request": self.request, "settings": self.settings}),
+        )?)
+    }
+}
+
+fn read_request(args: &Args) -> Result<Value, BoxError> {
     let request_path = args
         .get(&["--request-path", "-r"])
         .ok_or("--request-path is required")?;
     let text = std::fs::read_to_string(request_path)
         .map_err(|e| format!("cannot read {request_path}: {e}"))?;
-    let mut request: Value =
+    let document: Value =
         serde_json::from_str(&text).map_err(|e| format!("{request_path} is not JSON: {e}"))?;
-    if let Some(inner) = request.get_mut("request") {
-        request = inner.take();
-    }
+    request::from_document(document)
+}
+
+fn read_settings(args: &Args) -> Result<Value, BoxError> {
     let settings = match (
         args.get(&["--settings-path"]),
         args.get(&["--settings-json"]),
@@ -104,59 +116,100 @@ fn prepare(args: &Args) -> Result<Evaluation, BoxError> {
         }
         (None, None) => json!({}),
     };
-    let settings = if settings.is_null() {
+    Ok(if settings.is_null() {
         json!({})
     } else {
         settings
-    };
-    let calls = match args.get(&["--replay-host-capabilities-interactions"]) {
-        Some(path) => HostCalls::from_session(
-            &std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?,
-        )?,
-        None => HostCalls::default(),
-    };
-    let policy = Policy::load(args.policy()?, calls)?;
-    policy.call("protocol_version", b"")?;
-    let answer: Value = serde_json::from_slice(
-        &policy.call("validate_settings", &serde_json::to_vec(&settings)?)?,
-    )?;
-    if answer.get("valid") != Some(&Value::Bool(true)) {
-        let message = answer.get("message").and_then(Value::as_str).unwrap_or("");
-        return Err(format!("Provided settings are not valid: {message}").into());
-    }
-    Ok(Evaluation {
-        policy,
-        request,
-        settings,
     })
 }
 
-fn run(args: &Args) -> Result<(), BoxError> {
-    let e = prepare(args)?;
-    let payload = serde_json::to_vec(&json!({"request": e.request, "settings": e.settings}))?;
-    let uid = e.request.get("uid").and_then(Value::as_str).unwrap_or("");
-    let response = match e.policy.call("validate", &payload) {
-        Ok(bytes) => match serde_json::from_slice::<ValidationResponse>(&bytes) {
-            Ok(answer) => {
-                let original = e.request.get("object").cloned().unwrap_or(Value::Null);
-                AdmissionResponse::from_policy(uid, &original, answer)
-            }
-            Err(err) => {
-                AdmissionResponse::internal_error(uid, &format!("unreadable response: {err}"))
-            }
-        },
-        Err(err) => AdmissionResponse::internal_error(uid, &err.to_string()),
+/// The policies to evaluate: the module given, with the settings flags; or every policy of a
+/// manifest (`.yaml`/`.yml`), each with its own settings and deployment (flags ignored).
+fn prepare(args: &Args) -> Result<Vec<Evaluation>, BoxError> {
+    let request = read_request(args)?;
+    let argument = args.policy()?;
+    let policies = if manifest::is_manifest(argument) {
+        manifest::read(argument)?
+    } else {
+        vec![PolicyManifest {
+            module: argument.to_string(),
+            settings: read_settings(args)?,
+            deployment: Deployment::default(),
+        }]
     };
-    println!("{}", serde_json::to_string(&response)?);
+    let calls = match args.get(&["--replay-host-capabilities-interactions"]) {
+        Some(path) => {
+            Some(std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?)
+        }
+        None => None,
+    };
+    let mut evaluations = Vec::new();
+    for p in policies {
+        if p.module.contains("://") && !p.module.starts_with("file://") {
+            return Err(format!(
+                "kwhost runs local modules only, not {}: use a file:// URI",
+                p.module
+            )
+            .into());
+        }
+        let calls = match &calls {
+            Some(session) => HostCalls::from_session(session)?,
+            None => HostCalls::default(),
+        };
+        let policy = Policy::load(&p.module, calls)?;
+        policy.call("protocol_version", b"")?;
+        let answer: Value = serde_json::from_slice(
+            &policy.call("validate_settings", &serde_json::to_vec(&p.settings)?)?,
+        )?;
+        if answer.get("valid") != Some(&Value::Bool(true)) {
+            let message = answer.get("message").and_then(Value::as_str).unwrap_or("");
+            return Err(format!("Provided settings are not valid: {message}").into());
+        }
+        evaluations.push(Evaluation {
+            policy,
+            request: request.clone(),
+            settings: p.settings,
+            deployment: p.deployment,
+        });
+    }
+    Ok(evaluations)
+}
+
+/// Prints one AdmissionResponse line per policy, as kwctl does.
+fn run(args: &Args) -> Result<(), BoxError> {
+    for e in prepare(args)? {
+        let uid = e.request.get("uid").and_then(Value::as_str).unwrap_or("");
+        let response = match e.policy.call("validate", &e.payload()?) {
+            Ok(bytes) => match serde_json::from_slice::<ValidationResponse>(&bytes) {
+                Ok(answer) => AdmissionResponse::from_policy(uid, e.request.get("object"), answer),
+                Err(err) => AdmissionResponse::internal_error(
+                    uid,
+                    &format!("invalid response from policy: {err}"),
+                ),
+            },
+            Err(err) => AdmissionResponse::internal_error(uid, &err.to_string()),
+        };
+        println!(
+            "{}",
+            serde_json::to_string(&response.deployed(&e.deployment))?
+        );
+    }
     Ok(())
+}
+
+/// The first policy's evaluation (bench and answer take one policy).
+fn single(args: &Args) -> Result<Evaluation, BoxError> {
+    prepare(args)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| "no policy to evaluate".into())
 }
 
 /// The policy's own answer (the waPC ValidationResponse), before kwctl turns it into an
 /// AdmissionResponse: what an answer-only baseline must return to cost the engine the same.
 fn answer(args: &Args) -> Result<(), BoxError> {
-    let e = prepare(args)?;
-    let payload = serde_json::to_vec(&json!({"request": e.request, "settings": e.settings}))?;
-    let bytes = e.policy.call("validate", &payload)?;
+    let e = single(args)?;
+    let bytes = e.policy.call("validate", &e.payload()?)?;
     println!("{}", String::from_utf8(bytes)?);
     Ok(())
 }
@@ -172,8 +225,8 @@ fn bench(args: &Args) -> Result<(), BoxError> {
     };
     let iterations = number(&["--iterations"], 2000)?;
     let warmup = number(&["--warmup"], 200)?;
-    let e = prepare(args)?;
-    let payload = serde_json::to_vec(&json!({"request": e.request, "settings": e.settings}))?;
+    let e = single(args)?;
+    let payload = e.payload()?;
     let before = bench::peak_rss_kib();
     let summary = bench::measure(&e.policy, &payload, warmup, iterations)?;
     bench::print(&summary, iterations);
@@ -212,7 +265,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("Error: {e}");
             ExitCode::FAILURE
         }
     }

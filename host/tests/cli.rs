@@ -77,7 +77,7 @@ fn invalid_settings_give_kwctls_message_and_fail() {
     assert!(out.stdout.is_empty());
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "Provided settings are not valid: mode: found \"x\", allowed mutate or validate\n"
+        "Error: Provided settings are not valid: mode: found \"x\", allowed mutate or validate\n"
     );
 }
 
@@ -313,7 +313,7 @@ fn a_trap_during_validate_becomes_an_internal_error_response() {
     let message = response["status"]["message"].as_str().unwrap();
     assert!(
         // The call itself failed (a trap), not the reading of an answer.
-        message.starts_with("internal error: the policy failed: Guest call failure"),
+        message.starts_with("internal server error: Guest call failure"),
         "{message}"
     );
 }

@@ -43,6 +43,32 @@ fn wasm_and_native_verdicts_are_identical() {
     assert!(compared >= 150, "only {compared} comparisons");
 }
 
+/// kwctl hands the policy its typed reading of the request (unknown fields dropped, nulls
+/// left out, keys in its own order): every fixture must be decided the same either way.
+#[test]
+fn the_request_as_kwctl_rewrites_it_is_decided_the_same() {
+    let mut compared = 0;
+    for dir in ["test_data", "test_data/rules"] {
+        for entry in std::fs::read_dir(repo().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") || path.ends_with("index.json") {
+                continue;
+            }
+            let raw: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let typed = kwhost::request::from_document(raw.clone())
+                .unwrap_or_else(|e| panic!("{}: kwctl would refuse it: {e}", path.display()));
+            let decide = |request: &Value| {
+                let payload =
+                    serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
+                serde_json::to_value(to_response(evaluate(&payload))).unwrap()
+            };
+            assert_eq!(decide(&raw), decide(&typed), "{}", path.display());
+            compared += 1;
+        }
+    }
+    assert!(compared >= 100, "only {compared} fixtures");
+}
+
 #[test]
 fn wasm_settings_validation_matches_native() {
     let policy = Policy::load(policy_wasm().to_str().unwrap(), HostCalls::default()).unwrap();
