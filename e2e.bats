@@ -36,6 +36,8 @@ patch_json() { jq -r '.patch // "W10="' <<<"$output" | base64 -d; }
 # Succeeds when the jq expression is false for the decoded patch (bats does not fail a test on
 # a negated command, so negations go through this).
 patch_lacks() { [ "$(patch_json | jq "$1")" = false ]; }
+# The mount paths the patch adds to the first container, in order, as a compact JSON list.
+added_mounts() { patch_json | jq -c '[.[] | select(.path | startswith("/spec/containers/0/volumeMounts")) | .value | if type == "array" then .[] else . end | .mountPath]'; }
 # The decoded JSON Patch as "op path" lines, sorted.
 patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\(.op) \(.path)"' | sort; }
 
@@ -54,13 +56,15 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
   expected=$(printf '%s\n' \
     "add /spec/containers/0/env" \
     "add /spec/containers/0/securityContext" \
-    "add /spec/containers/0/volumeMounts" \
+    "add /spec/containers/0/volumeMounts/1" \
+    "add /spec/containers/0/volumeMounts/2" \
     "add /spec/securityContext/fsGroup" \
     "add /spec/securityContext/runAsGroup" \
     "add /spec/securityContext/runAsNonRoot" \
     "add /spec/securityContext/runAsUser" \
     "add /spec/securityContext/seccompProfile" \
-    "add /spec/volumes" | sort)
+    "add /spec/volumes/1" \
+    "add /spec/volumes/2" | sort)
   [ "$(patch_ops)" = "$expected" ]
   jq -e '.warnings | any(. == "agent-hardening added securityContext.readOnlyRootFilesystem: true to agent")' <<<"$output"
 }
@@ -109,7 +113,7 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
 @test "settings from a file" {
   kw_run pod_framework_custom.json --settings-path test_data/settings/custom_frameworks.json
   [ "$(allowed)" = true ]
-  jq -r .patch <<<"$output" | base64 -d | jq -e 'any(.[]; .path == "/spec/volumes" and (.value | any(.name == "writable-home-nobody-cargo")))'
+  patch_json | jq -e 'any(.[]; (.path | startswith("/spec/volumes")) and .value.name == "writable-home-nobody-cargo")'
 }
 
 @test "workloads: templates are checked, not mutated, by default" {
@@ -173,8 +177,7 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
 
 @test "writable paths: python gets its pip cache" {
   kw_run pod_framework_python.json
-  jq -r .patch <<<"$output" | base64 -d | jq -e \
-    'any(.[]; .path == "/spec/containers/0/volumeMounts" and (.value | map(.mountPath) == ["/tmp", "/data", "/home/nobody/.cache/pip"]))'
+  [ "$(added_mounts)" = '["/tmp","/data","/home/nobody/.cache/pip"]' ]
 }
 
 @test "writable paths: an unknown framework is rejected with the known ones" {
@@ -225,7 +228,7 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
 @test "paths: /tmp/. covers /tmp, no second mount lands there" {
   kw_run pod_tmp_dot.json
   [ "$(allowed)" = true ]
-  patch_json | jq -e 'any(.[]; .path == "/spec/containers/0/volumeMounts/1" and .value.mountPath == "/data")'
+  [ "$(added_mounts)" = '["/data"]' ]
   patch_lacks 'any(.[]; (.value | tostring) | test("\"mountPath\":\"/tmp\""))'
 }
 
@@ -319,8 +322,7 @@ patch_ops() { jq -r '.patch // empty' <<<"$output" | base64 -d | jq -r '.[] | "\
 @test "an empty framework label is no label" {
   kw_run pod_empty_framework_label.json
   [ "$(allowed)" = true ]
-  jq -r .patch <<<"$output" | base64 -d | jq -e \
-    'any(.[]; .path == "/spec/containers/0/volumeMounts" and (.value | map(.mountPath) == ["/tmp", "/data"]))'
+  [ "$(added_mounts)" = '["/tmp","/data"]' ]
 }
 
 @test "a container named pod is reported as a container" {
@@ -480,4 +482,11 @@ example_settings() {
   [[ "$(message)" == *"attempted to mutate the request, but it is currently configured to not allow mutations"* ]]
   kw_manifest examples/default.yaml pod_compliant.json 's/^(  mutating: )true/\1false/'
   [ "$(allowed)" = true ]
+}
+
+@test "pods created by controllers (generateName, owner, controller user) are hardened the same" {
+  kw_run pod_from_replicaset.json
+  [ "$(allowed)" = true ]
+  [ "$(added_mounts)" = '["/tmp","/data","/home/nobody/.cache/pip"]' ]
+  patch_lacks 'any(.[]; .path | startswith("/metadata"))'
 }

@@ -86,9 +86,63 @@ def stable_uid(*parts):
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
+SA_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def service_account_volume(suffix):
+    return {"name": f"kube-api-access-{suffix}", "projected": {"defaultMode": 420, "sources": [
+        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+        {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
+    ]}}
+
+
+def admitted_by_service_account_plugin(pod_obj):
+    """What the ServiceAccount admission plugin (which runs before the webhooks) adds to a pod:
+    the projected token volume and its read-only mount in every container and init container
+    (not ephemeral ones), unless automounting is off or the pod mounts the path itself."""
+    spec = pod_obj.get("spec", {})
+    lists = [spec.get(k, []) for k in ("containers", "initContainers", "volumes")]
+    if spec.get("automountServiceAccountToken") is False or not all(
+            isinstance(l, list) and all(isinstance(x, dict) for x in l) for l in lists):
+        return  # automounting off, or a malformed spec the API server would refuse
+    if any(v.get("name", "").startswith("kube-api-access-") for v in spec.get("volumes", [])):
+        return
+    containers = spec.get("containers", []) + spec.get("initContainers", [])
+    if any(m.get("mountPath") == SA_MOUNT_PATH for c in containers for m in c.get("volumeMounts", [])):
+        return
+    seed = pod_obj["metadata"].get("name") or pod_obj["metadata"].get("generateName", "")
+    suffix = "".join("bcdfghjklmnpqrstvwxz2456789"[b % 27] for b in hashlib.sha256(seed.encode()).digest()[:5])
+    spec.setdefault("volumes", []).append(service_account_volume(suffix))
+    for c in containers:
+        c.setdefault("volumeMounts", []).append({"name": f"kube-api-access-{suffix}", "readOnly": True, "mountPath": SA_MOUNT_PATH})
+
+
+def stored(obj, kind):
+    """An object as the API server keeps it: uid, resourceVersion, creationTimestamp and, for
+    the kinds with a spec, generation."""
+    meta = obj.get("metadata")
+    if meta is None or "uid" in meta:
+        return
+    meta["uid"] = stable_uid("stored", kind, meta.get("name", ""))
+    meta["resourceVersion"] = str(int(hashlib.sha256(meta.get("name", "").encode()).hexdigest()[:6], 16))
+    meta["creationTimestamp"] = "2026-11-20T09:30:00Z"
+    if kind != "Pod":
+        meta["generation"] = 1
+
+
 def request(kind, operation, obj, old=None, sub_resource=None, uid=None):
     group, version, resource = RESOURCES[kind]
-    name = (obj or old or {}).get("metadata", {}).get("name", "")
+    if kind == "Pod" and sub_resource in (None, "ephemeralcontainers"):
+        for o in (obj, old):
+            if o is not None and "spec" in o:
+                admitted_by_service_account_plugin(o)
+    if operation in ("UPDATE", "DELETE") and sub_resource != "scale":
+        for o in (obj, old):
+            if o is not None:
+                stored(o, kind)
+    meta = (obj or old or {}).get("metadata", {})
+    name = meta.get("name", "")
     r = {
         "uid": uid or stable_uid(kind, operation, name, sub_resource),
         "kind": {"group": group, "version": version, "kind": kind},
@@ -144,7 +198,9 @@ def bare_pod(name, labels=None, **spec_extra):
 
 
 def workload(kind, name, template_pod, api="apps/v1"):
-    template = {"metadata": {"creationTimestamp": None, "labels": template_pod["metadata"]["labels"]}, "spec": template_pod["spec"]}
+    # The selector must match the template's labels (the API server refuses it otherwise).
+    labels = dict(template_pod["metadata"]["labels"], app=name)
+    template = {"metadata": {"creationTimestamp": None, "labels": labels}, "spec": template_pod["spec"]}
     if "annotations" in template_pod["metadata"]:
         template["metadata"]["annotations"] = template_pod["metadata"]["annotations"]
     selector = {"matchLabels": {"app": name}}
@@ -318,8 +374,43 @@ def main():
         write(f"{lower}_update_privileged.json", request(kind, "UPDATE", bad, old=old))
     ok = workload("Deployment", "agent-deployment", compliant_pod("t", {"agent.framework": "go"}))
     write("deployment_compliant.json", request("Deployment", "CREATE", ok))
-    scale = workload("Deployment", "agent-deployment", bare_pod("t"))
-    write("deployment_scale.json", request("Deployment", "UPDATE", {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": {"name": "agent-deployment", "namespace": "agents"}, "spec": {"replicas": 3}}, old=scale, sub_resource="scale"))
+    def scale(replicas):
+        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": {"name": "agent-deployment", "namespace": "agents", "uid": stable_uid("stored", "Deployment", "agent-deployment"),
+                             "resourceVersion": "48213", "creationTimestamp": "2026-11-20T09:30:00Z"},
+                "spec": {"replicas": replicas}, "status": {"replicas": 1, "selector": "app=agent-deployment"}}
+    scale_request = request("Deployment", "UPDATE", scale(3), old=scale(1), sub_resource="scale")
+    scale_request["kind"] = {"group": "autoscaling", "version": "v1", "kind": "Scale"}
+    scale_request["requestKind"] = dict(scale_request["kind"])
+    write("deployment_scale.json", scale_request)
+
+    # --- Pods created by controllers: generateName, an owner, the controller's user -------------
+    def controller_user(name):
+        return {"username": f"system:serviceaccount:kube-system:{name}", "uid": stable_uid("sa", name),
+                "groups": ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]}
+
+    def owned_pod(generate_name, owner_kind, owner_name, labels, **spec_extra):
+        p = bare_pod("", labels, **spec_extra)
+        del p["metadata"]["name"]
+        p["metadata"]["generateName"] = generate_name
+        p["metadata"]["ownerReferences"] = [{
+            "apiVersion": "batch/v1" if owner_kind == "Job" else "apps/v1", "kind": owner_kind, "name": owner_name,
+            "uid": stable_uid("stored", owner_kind, owner_name), "controller": True, "blockOwnerDeletion": True}]
+        return p
+
+    rs_pod = owned_pod("agent-deployment-5d8f7c9b4-", "ReplicaSet", "agent-deployment-5d8f7c9b4",
+                       {"app": "agent-deployment", "pod-template-hash": "5d8f7c9b4", "agent.framework": "python"})
+    r = request("Pod", "CREATE", rs_pod)
+    r["userInfo"] = controller_user("replicaset-controller")
+    write("pod_from_replicaset.json", r)
+    job_uid = stable_uid("stored", "Job", "agent-job")
+    job_pod = owned_pod("agent-job-", "Job", "agent-job",
+                        {"app": "agent-job", "batch.kubernetes.io/controller-uid": job_uid, "batch.kubernetes.io/job-name": "agent-job",
+                         "controller-uid": job_uid, "job-name": "agent-job", "agent.framework": "python"},
+                        restartPolicy="Never")
+    r = request("Pod", "CREATE", job_pod)
+    r["userInfo"] = controller_user("job-controller")
+    write("pod_from_job.json", r)
 
     # --- Not ours ---------------------------------------------------------------------------------
     write("configmap_create.json", request("ConfigMap", "CREATE", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "agent-settings", "namespace": "agents"}, "data": {"model": "small"}}))

@@ -60,7 +60,7 @@ fn a_spelled_mount_covers_the_required_path_it_cleans_to() {
     // `/tmp/.` is /tmp: no second mount lands there.
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/tmp/.", "/data"]
+        ["/tmp/.", SA_MOUNT, "/data"]
     );
     for spelled in ["/tmp/", "//tmp", "/./tmp", "/tmp//"] {
         let mut request = fixture("pod_tmp_dot.json");
@@ -72,7 +72,7 @@ fn a_spelled_mount_covers_the_required_path_it_cleans_to() {
         let (object, _) = mutated(run_default(&request));
         assert_eq!(
             mount_paths(&object, "/spec/containers/0"),
-            [spelled, "/data"],
+            [spelled, SA_MOUNT, "/data"],
             "{spelled}"
         );
     }

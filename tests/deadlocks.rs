@@ -110,7 +110,10 @@ fn a_job_template_is_never_patched_on_update() {
 fn block_devices_occupy_their_path() {
     let request = fixture("pod_block_device_at_data.json");
     let (object, warnings) = mutated(run_default(&request));
-    assert_eq!(mount_paths(&object, "/spec/containers/0"), ["/tmp"]);
+    assert_eq!(
+        mount_paths(&object, "/spec/containers/0"),
+        [SA_MOUNT, "/tmp"]
+    );
     assert!(
         warnings
             .iter()
@@ -127,7 +130,7 @@ fn block_devices_occupy_their_path() {
     let (object, _) = mutated(run_default(&below));
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/tmp", "/data"]
+        [SA_MOUNT, "/tmp", "/data"]
     );
 }
 
@@ -137,7 +140,7 @@ fn nothing_is_injected_inside_a_read_only_mount() {
     let (object, warnings) = mutated(run_default(&request));
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/data", "/tmp", "/home/nobody/.npm"]
+        ["/data", SA_MOUNT, "/tmp", "/home/nobody/.npm"]
     );
     assert!(
         warnings.iter().any(|w| w.contains("agent mounts a read-only volume at /data, so /data/node_modules inside it stays read-only")),
@@ -158,7 +161,13 @@ fn nothing_is_injected_inside_a_read_only_mount() {
     let (object, warnings) = mutated(run_default(&nested));
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/data", "/data/node_modules/", "/tmp", "/home/nobody/.npm"]
+        [
+            "/data",
+            SA_MOUNT,
+            "/data/node_modules/",
+            "/tmp",
+            "/home/nobody/.npm"
+        ]
     );
     assert!(
         !warnings.iter().any(|w| w.contains("node_modules")),
@@ -282,7 +291,7 @@ fn an_empty_framework_label_is_no_label() {
     let (object, _) = mutated(run_default(&fixture("pod_empty_framework_label.json")));
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/tmp", "/data"]
+        [SA_MOUNT, "/tmp", "/data"]
     );
     let (object, _) = mutated(run(
         &fixture("pod_empty_framework_label.json"),
@@ -290,7 +299,7 @@ fn an_empty_framework_label_is_no_label() {
     ));
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/tmp", "/data", "/home/nobody/.cache/pip"]
+        [SA_MOUNT, "/tmp", "/data", "/home/nobody/.cache/pip"]
     );
 }
 

@@ -248,6 +248,7 @@ fn forbid_refuses_api_tokens_not_a_mesh_s_own() {
         "/spec/automountServiceAccountToken",
         json!(false),
     );
+    set(&mut request, "/spec/containers/0/volumeMounts", json!([]));
     set(
         &mut request,
         "/spec/volumes",

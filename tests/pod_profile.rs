@@ -80,9 +80,12 @@ fn minimal_pod_gets_the_whole_profile() {
             "/spec/securityContext/fsGroup",
             "/spec/securityContext/seccompProfile",
             "/spec/containers/0/securityContext",
-            "/spec/containers/0/volumeMounts",
+            // After the ServiceAccount token's volume and mount: /tmp and /data.
+            "/spec/containers/0/volumeMounts/1",
+            "/spec/containers/0/volumeMounts/2",
             "/spec/containers/0/env",
-            "/spec/volumes",
+            "/spec/volumes/1",
+            "/spec/volumes/2",
         ])
     );
     assert_eq!(

@@ -5,11 +5,20 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
+/// The pod's volumes but the ServiceAccount token's, which the API server adds to every pod
+/// before the policy sees it (its handling is tested in platform.rs).
 fn volumes(object: &Value) -> Vec<Value> {
-    object["spec"]["volumes"]
+    let all = object["spec"]["volumes"]
         .as_array()
         .cloned()
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let token = |v: &Value| {
+        v["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("kube-api-access-"))
+    };
+    assert!(all.iter().filter(|v| token(v)).count() <= 1);
+    all.into_iter().filter(|v| !token(v)).collect()
 }
 
 fn volume_names(object: &Value) -> Vec<String> {
@@ -56,9 +65,10 @@ fn each_default_framework_gets_its_paths() {
     for (framework, paths, sizes) in cases {
         let request = fixture(&format!("pod_framework_{framework}.json"));
         let (object, _) = mutated(run_default(&request));
+        // The token mount the ServiceAccount plugin added comes first, then the injected ones.
         assert_eq!(
             mount_paths(&object, "/spec/containers/0"),
-            *paths,
+            [&[SA_MOUNT], *paths].concat(),
             "{framework}"
         );
         assert_eq!(size_limits(&object), *sizes, "{framework}");
@@ -70,7 +80,7 @@ fn no_label_gets_only_the_common_paths() {
     let (object, _) = mutated(run_default(&fixture("pod_minimal.json")));
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/tmp", "/data"]
+        [SA_MOUNT, "/tmp", "/data"]
     );
     assert_eq!(
         volumes(&object),
@@ -89,7 +99,7 @@ fn default_framework_applies_when_the_label_is_missing() {
     ));
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/tmp", "/data", "/home/nobody/.npm"]
+        [SA_MOUNT, "/tmp", "/data", "/home/nobody/.npm"]
     );
 }
 
@@ -111,7 +121,7 @@ fn custom_framework_from_settings_is_merged_over_the_table() {
     let (object, _) = mutated(run(&fixture("pod_framework_custom.json"), settings.clone()));
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/tmp", "/data", "/home/nobody/.cargo"]
+        [SA_MOUNT, "/tmp", "/data", "/home/nobody/.cargo"]
     );
     assert_eq!(
         volumes(&object)[2],
@@ -150,7 +160,7 @@ fn framework_label_key_is_a_setting() {
     ));
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/tmp", "/data", "/home/nobody/.cache/pip"]
+        [SA_MOUNT, "/tmp", "/data", "/home/nobody/.cache/pip"]
     );
 }
 
@@ -161,7 +171,7 @@ fn a_writable_ancestor_covers_the_path() {
     // /data is the user's; /data/node_modules needs nothing more.
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/data", "/tmp", "/home/nobody/.npm"]
+        ["/data", SA_MOUNT, "/tmp", "/home/nobody/.npm"]
     );
     assert_eq!(
         volume_names(&object),
@@ -181,7 +191,7 @@ fn read_only_mounts_do_not_cover_a_path_and_nothing_is_mounted_inside_them() {
     // /data stays the user's read-only mount; /data/node_modules can't be created inside it.
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/data", "/tmp", "/home/nobody/.npm"]
+        ["/data", SA_MOUNT, "/tmp", "/home/nobody/.npm"]
     );
     assert!(
         warnings.iter().any(|w| w.contains(
@@ -202,12 +212,12 @@ fn user_volume_named_tmp_keeps_its_name_and_the_injected_one_does_not_collide() 
         ["tmp", "writable-tmp", "writable-tmp-2", "writable-data"]
     );
     assert_eq!(
-        object["spec"]["containers"][0]["volumeMounts"][1],
+        object["spec"]["containers"][0]["volumeMounts"][2],
         json!({"name": "writable-tmp-2", "mountPath": "/tmp"})
     );
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/scratch", "/tmp", "/data"]
+        ["/scratch", SA_MOUNT, "/tmp", "/data"]
     );
 }
 
@@ -217,7 +227,7 @@ fn configmap_exactly_at_tmp_is_left_with_a_warning() {
     let (object, warnings) = mutated(run_default(&request));
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/tmp", "/data"]
+        ["/tmp", SA_MOUNT, "/data"]
     );
     assert_eq!(
         object["spec"]["containers"][0]["volumeMounts"][0]["name"],
@@ -235,7 +245,7 @@ fn existing_emptydir_at_tmp_gets_a_size_limit_and_no_duplicate_mount() {
     let (object, warnings) = mutated(run_default(&request));
     assert_eq!(
         mount_paths(&object, "/spec/containers/0"),
-        ["/tmp", "/data"]
+        ["/tmp", SA_MOUNT, "/data"]
     );
     assert_eq!(
         volumes(&object)[0],
@@ -264,7 +274,7 @@ fn init_containers_get_writable_paths_too() {
     ] {
         assert_eq!(
             mount_paths(&object, &format!("/spec/{c}")),
-            ["/tmp", "/data", "/home/nobody/.cache/pip"],
+            [SA_MOUNT, "/tmp", "/data", "/home/nobody/.cache/pip"],
             "{c}"
         );
     }

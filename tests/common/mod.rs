@@ -9,6 +9,10 @@ use agent_hardening_policy::response::Outcome;
 use agent_hardening_policy::validate::evaluate;
 use serde_json::{Value, json};
 
+/// Where the ServiceAccount admission plugin mounts the API token in every pod it admits
+/// (before the webhooks see it), read-only.
+pub const SA_MOUNT: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
 pub fn test_data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test_data")
 }

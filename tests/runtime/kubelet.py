@@ -10,7 +10,8 @@ JSON Patch to get the pod that would be created, and starts COMMAND as that cont
 - the pod's user and group (runAsUser/runAsGroup, container level first), no capabilities,
   every namespace unshared;
 - a tmpfs at each emptyDir mount path, 0777 as the kubelet makes emptyDirs, with the volume's
-  sizeLimit as its size;
+  sizeLimit as its size; an empty read-only tmpfs for projected, configMap, secret and
+  downwardAPI volumes (the ServiceAccount token the API server adds to every pod);
 - the container's env, and HOME as the runtime resolves it: the container's HOME variable, or
   else the user's home in the image's /etc/passwd (/nonexistent for nobody).
 
@@ -31,6 +32,8 @@ import sys
 
 IMAGE_DIRS = ["usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "opt", "var"]
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Volumes the kubelet fills itself and mounts read-only (the ServiceAccount token's is projected).
+READ_ONLY_KINDS = ("projected", "configMap", "secret", "downwardAPI")
 UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "": 1}
 
 
@@ -63,6 +66,13 @@ def apply_patch(doc, patch):
         else:
             node[last] = op["value"]
     return doc
+
+
+def in_image(path):
+    """The mount path as the runtime resolves it in the image: through the image's symlinks
+    (/var/run -> /run), as runc does before mounting."""
+    top = path.strip("/").split("/")[0]
+    return os.path.realpath(path) if top in IMAGE_DIRS else path
 
 
 def main(argv):
@@ -118,15 +128,21 @@ def main(argv):
     for bind in binds:
         src, dest = bind.split(":", 1)
         cmd += ["--ro-bind", src, dest]
-    mounts = sorted(container.get("volumeMounts") or [], key=lambda m: m["mountPath"].count("/"))
+    mounts = [dict(m, mountPath=in_image(m["mountPath"])) for m in container.get("volumeMounts") or []]
+    mounts.sort(key=lambda m: m["mountPath"].count("/"))
     # Mount points first (on the still-writable empty root), then the root goes read-only.
     for m in mounts:
         cmd += ["--dir", m["mountPath"]]
     cmd += ["--remount-ro", "/"]
     for m in mounts:
         volume = volumes[m["name"]]
+        if any(k in volume for k in READ_ONLY_KINDS):
+            # The kubelet writes these files and mounts them read-only: an empty read-only tmpfs
+            # stands in (their content is not simulated).
+            cmd += ["--tmpfs", m["mountPath"], "--remount-ro", m["mountPath"]]
+            continue
         if "emptyDir" not in volume:
-            raise SystemExit(f"kubelet.py: only emptyDir volumes are simulated, not {volume}")
+            raise SystemExit(f"kubelet.py: only emptyDir and read-only volumes are simulated, not {volume}")
         size = (volume["emptyDir"] or {}).get("sizeLimit")
         if size:
             cmd += ["--size", str(quantity_bytes(size))]
