@@ -479,6 +479,8 @@ VIOLATIONS = [
     ("/spec/securityContext/runAsUser", "\"abc\"", "spec.securityContext.runAsUser: found \"abc\", allowed a non-root user id"),
     ("/spec/containers/0/securityContext", "[]", "spec.containers[0] (agent).securityContext: found [], allowed an object"),
     ("/spec/containers", "{\"name\":\"agent\"}", "spec.containers: found {\"name\":\"agent\"}, allowed a list"),
+    # Found by mutation testing: a drop list holding a non-name is refused, not appended to.
+    ("/spec/containers/0/securityContext/capabilities/drop", "[\"NET_RAW\", 5]", "spec.containers[0] (agent).securityContext.capabilities.drop: found [\"NET_RAW\",5], allowed a list of capability names containing ALL"),
 ]
 
 # Values other than the default that are accepted: (settings JSON, pointer, JSON value).

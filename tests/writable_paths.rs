@@ -334,3 +334,27 @@ fn an_unknown_framework_still_gets_the_other_volume_checks() {
         "{message}"
     );
 }
+
+/// Found by mutation testing: a name taken twice over (`writable-tmp`, `writable-tmp-2`) moves
+/// the injected volume on to the next free suffix.
+#[test]
+fn injected_volume_names_skip_every_taken_suffix() {
+    let mut request = fixture("pod_minimal.json");
+    for name in ["writable-tmp", "writable-tmp-2"] {
+        push(
+            &mut request,
+            "/spec/volumes",
+            json!({"name": name, "configMap": {"name": "x"}}),
+        );
+    }
+    let (object, _) = mutated(run_default(&request));
+    assert_eq!(
+        volume_names(&object),
+        [
+            "writable-tmp",
+            "writable-tmp-2",
+            "writable-tmp-3",
+            "writable-data"
+        ]
+    );
+}
