@@ -7,26 +7,55 @@ mod common;
 use std::collections::BTreeSet;
 
 use agent_hardening_policy::response::Outcome;
+use common::generate::{self, Rng, SETTINGS, template_prefix};
 use common::restricted::restricted_violations;
 use common::*;
 use serde_json::{Value, json};
 
-const SETTINGS: &[&str] = &[
-    "{}",
-    r#"{"mutateWorkloadTemplates": true}"#,
-    r#"{"mutateWorkloadTemplates": true, "defaultFramework": "python-openllmetry"}"#,
-    r#"{"frameworks": {"rust": [{"path": "/home/nobody/.cargo", "sizeLimit": "3Gi"}]}, "defaultFramework": "rust"}"#,
-];
+/// The pod (or pod template) in `object`, as the plain "restricted" reading takes it.
+fn pod_of(object: &Value) -> Value {
+    let prefix = template_prefix(object);
+    let template = object.pointer(prefix).unwrap_or(object);
+    json!({"metadata": template["metadata"], "spec": template["spec"]})
+}
+
+/// Whether admitting `request` unchanged means its pod (or template) is restricted: a Pod
+/// CREATE, or a workload CREATE when templates are mutated (otherwise a template only has to
+/// hold nothing the pod's own admission would refuse). UPDATEs may keep what they had; debug
+/// containers change one container of a running pod.
+fn admission_implies_restricted(request: &Value, settings: &Value) -> bool {
+    let creates = request["operation"] == "CREATE"
+        && request["subResource"].is_null()
+        && request["object"]["spec"].is_object();
+    let templates_filled =
+        settings["mutateWorkloadTemplates"] == true && settings["mode"] != "validate";
+    // Kinds with a pod template by default (a Rollout only once `podTemplates` names it).
+    let template_kind = [
+        "Deployment",
+        "ReplicaSet",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "CronJob",
+        "ReplicationController",
+        "Sandbox",
+        "SandboxTemplate",
+    ]
+    .iter()
+    .any(|k| request["kind"]["kind"] == *k);
+    creates && (request["kind"]["kind"] == "Pod" || (templates_filled && template_kind))
+}
 
 /// Checks every guarantee for one request; returns whether it was mutated.
 fn check_guarantees(name: &str, request: &Value, settings: &Value) -> bool {
-    let is_pod_create = request["kind"]["kind"] == "Pod" && request["operation"] == "CREATE";
+    let mut validate = settings.clone();
+    validate["mode"] = json!("validate");
     let object = match run(request, settings.clone()) {
         Outcome::Mutate { object, .. } => object,
         Outcome::Accept { .. } => {
             // Admitted as it is: it must already be restricted.
-            if is_pod_create {
-                let problems = restricted_violations(&request["object"]);
+            if admission_implies_restricted(request, settings) {
+                let problems = restricted_violations(&pod_of(&request["object"]));
                 assert!(
                     problems.is_empty(),
                     "{name} {settings}: accepted but not restricted: {problems:?}"
@@ -34,15 +63,28 @@ fn check_guarantees(name: &str, request: &Value, settings: &Value) -> bool {
             }
             return false;
         }
-        Outcome::Reject { .. } => return false,
+        Outcome::Reject { message, .. } => {
+            // A refusal says what, and validate mode refuses it too (it only adds reports).
+            assert!(
+                message.starts_with("agent pod hardening:") && message.contains(": found "),
+                "{name} {settings}: unhelpful refusal {message}"
+            );
+            assert!(
+                matches!(run(request, validate), Outcome::Reject { .. }),
+                "{name} {settings}: refused in mutate mode, admitted in validate mode"
+            );
+            return false;
+        }
     };
+    assert_ne!(
+        settings["mode"], "validate",
+        "{name}: validate mode mutated"
+    );
     let again = run(&with_object(request, object.clone()), settings.clone());
     assert!(
         matches!(again, Outcome::Accept { .. }),
         "{name} {settings}: not idempotent"
     );
-    let mut validate = settings.clone();
-    validate["mode"] = json!("validate");
     match run(&with_object(request, object.clone()), validate) {
         Outcome::Accept { .. } => {}
         Outcome::Reject { message, .. } => {
@@ -58,8 +100,8 @@ fn check_guarantees(name: &str, request: &Value, settings: &Value) -> bool {
     });
     assert!(only_adds, "{name} {settings}: {ops:?}");
     api_valid(name, &request["object"], &object);
-    if is_pod_create {
-        let problems = restricted_violations(&object);
+    if admission_implies_restricted(request, settings) {
+        let problems = restricted_violations(&pod_of(&object));
         assert!(
             problems.is_empty(),
             "{name} {settings}: not restricted: {problems:?}"
@@ -102,10 +144,11 @@ fn preserved(name: &str, before: &Value, after: &Value) {
                 );
                 assert!(!v.is_null(), "{name}: {pointer}")
             }
-            // An empty object or array the policy filled in.
-            Some(v) if value == json!({}) || value == json!([]) => {
-                assert!(v.is_object() || v.is_array(), "{name}: {pointer}")
-            }
+            // An empty object or array may gain members (additions), never change type.
+            Some(v) if value == json!({}) || value == json!([]) => assert!(
+                v.is_object() == value.is_object() && v.is_array() == value.is_array(),
+                "{name}: the empty {value} at {pointer} became {v}"
+            ),
             other => panic!("{name}: {pointer} was {value}, is {other:?}"),
         }
     }
@@ -167,140 +210,36 @@ fn guarantees_hold_on_every_fixture() {
     assert!(mutated >= 40, "only {mutated} mutations checked");
 }
 
-/// A small deterministic generator (xorshift), so failures reproduce without extra crates.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
-
-const ODD_VALUES: &[&str] = &[
-    "null",
-    "true",
-    "false",
-    "0",
-    "65534",
-    "-1",
-    "\"abc\"",
-    "[]",
-    "{}",
-    "[0]",
-    "[\"ALL\"]",
-    "[\"all\"]",
-    "{\"type\":\"RuntimeDefault\"}",
-    "{\"type\":\"Localhost\"}",
-    "\"1Gi\"",
-    "\"20Gi\"",
-    "[{\"name\":\"x\",\"mountPath\":\"/tmp\"}]",
-    "9223372036854775807",
-    "1.5",
-    "\"Unmasked\"",
-    "[\"NET_BIND_SERVICE\"]",
-    "[\"SYS_ADMIN\"]",
-    "{\"type\":\"Unconfined\"}",
-    "{\"type\":\"spc_t\"}",
-    "[{\"name\":\"kernel.msgmax\",\"value\":\"1\"}]",
-    "{\"httpGet\":{\"port\":80,\"host\":\"10.0.0.1\"}}",
-    "[{\"name\":\"dbg\",\"image\":\"busybox\"}]",
-];
-
-const FIELDS: &[&str] = &[
-    "/spec/securityContext",
-    "/spec/securityContext/runAsUser",
-    "/spec/securityContext/runAsNonRoot",
-    "/spec/securityContext/seccompProfile",
-    "/spec/securityContext/supplementalGroups",
-    "/spec/containers/0/securityContext",
-    "/spec/containers/0/securityContext/capabilities",
-    "/spec/containers/0/securityContext/capabilities/drop",
-    "/spec/containers/0/securityContext/readOnlyRootFilesystem",
-    "/spec/containers/0/volumeMounts",
-    "/spec/containers/0/ports",
-    "/spec/volumes",
-    "/spec/initContainers",
-    "/spec/containers",
-    "/spec",
-    "/metadata/labels",
-    "/metadata/annotations",
-    "/spec/hostNetwork",
-    "/spec/securityContext/sysctls",
-    "/spec/securityContext/seLinuxOptions",
-    "/spec/securityContext/appArmorProfile",
-    "/spec/containers/0/securityContext/privileged",
-    "/spec/containers/0/securityContext/procMount",
-    "/spec/containers/0/securityContext/capabilities/add",
-    "/spec/containers/0/securityContext/allowPrivilegeEscalation",
-    "/spec/containers/0/securityContext/seccompProfile",
-    "/spec/containers/0/livenessProbe",
-    "/spec/ephemeralContainers",
-];
-
-/// A pod with optional pieces chosen at random, and some fields replaced by odd values.
-fn generated_pod(rng: &mut Rng) -> Value {
-    let mut request = fixture(rng.pick(&[
-        "pod_minimal.json",
-        "pod_compliant.json",
-        "pod_init_and_sidecars.json",
-        "pod_writable_ancestor.json",
-    ]));
-    if rng.chance(40) {
-        let fw = rng.pick(&["python", "node", "go", "python-openllmetry", "java"]);
-        set(&mut request, "/metadata/labels/agent.framework", json!(fw));
-    }
-    if rng.chance(30) {
-        set(
-            &mut request,
-            "/spec/containers/0/volumeMounts",
-            json!([{"name": "u", "mountPath": rng.pick(&["/tmp", "/data", "/home/nobody", "/tmp/x", "/"])}]),
-        );
-        set(
-            &mut request,
-            "/spec/volumes",
-            json!([{"name": "u", "emptyDir": {}}]),
-        );
-    }
-    for _ in 0..(rng.next() % 4) {
-        let field = rng.pick(FIELDS);
-        let value: Value = serde_json::from_str(rng.pick(ODD_VALUES)).unwrap();
-        if request["object"]
-            .pointer(field.rsplit_once('/').unwrap().0)
-            .is_some_and(|p| p.is_object())
-        {
-            set(&mut request, field, value);
-        }
-    }
-    request
-}
-
 #[test]
-fn guarantees_hold_on_generated_pods_and_nothing_panics() {
+fn guarantees_hold_on_generated_requests_and_nothing_panics() {
     let mut rng = Rng(0x5eed_1234_abcd_9876);
-    let mut mutated = 0;
-    for case in 0..3000 {
-        let request = generated_pod(&mut rng);
+    let (mut mutated, mut refused, mut kinds) = (0, 0, std::collections::BTreeSet::new());
+    for case in 0..4000 {
+        let request = generate::request(&mut rng);
         let settings: Value = serde_json::from_str(rng.pick(SETTINGS)).unwrap();
         let result = std::panic::catch_unwind(|| {
             check_guarantees(&format!("case {case}"), &request, &settings)
         });
         match result {
-            Ok(true) => mutated += 1,
-            Ok(false) => {}
-            Err(_) => panic!(
-                "case {case} failed for request object {}",
-                request["object"]
-            ),
+            Ok(true) => {
+                mutated += 1;
+                kinds.insert(request["kind"]["kind"].as_str().unwrap().to_string());
+            }
+            Ok(false) => {
+                refused += matches!(run(&request, settings), Outcome::Reject { .. }) as usize
+            }
+            Err(_) => panic!("case {case} failed for request {request}"),
         }
     }
-    assert!(mutated > 500, "only {mutated} generated pods were mutated");
+    println!("{mutated} mutated, {refused} refused, mutated kinds {kinds:?}");
+    // Guard against a vacuous pass: many of each answer, mutations of pods and templates.
+    assert!(
+        mutated > 600,
+        "only {mutated} generated requests were mutated"
+    );
+    assert!(
+        refused > 1000,
+        "only {refused} generated requests were refused"
+    );
+    assert!(kinds.len() >= 6, "mutations only of {kinds:?}");
 }

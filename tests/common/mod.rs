@@ -1,6 +1,7 @@
 //! Helpers shared by the policy's native tests: load fixtures, evaluate, read outcomes.
 #![allow(dead_code)]
 
+pub mod generate;
 pub mod restricted;
 
 use std::path::PathBuf;
