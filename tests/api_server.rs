@@ -136,3 +136,38 @@ fn the_service_account_token_mount_is_left_as_the_api_server_made_it() {
         panic!("a bare pod passed validate mode");
     }
 }
+
+/// Found by mutation testing: `serviceAccountToken: default-off` takes back exactly the
+/// plugin's token volume: not the pod's first volume, not a look-alike without a token.
+#[test]
+fn default_off_takes_back_only_the_plugins_token_volume() {
+    let mut request = fixture("pod_writable_ancestor.json");
+    let volumes = request["object"]["spec"]["volumes"].as_array_mut().unwrap();
+    // A user's configMap that happens to be named like the plugin's volume, ahead of it.
+    volumes.insert(
+        1,
+        json!({"name": "kube-api-access-settings", "configMap": {"name": "settings"}}),
+    );
+    push(
+        &mut request,
+        "/spec/containers/0/volumeMounts",
+        json!({"name": "kube-api-access-settings", "mountPath": "/etc/agent", "readOnly": true}),
+    );
+    let before: Vec<Value> = request["object"]["spec"]["volumes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(is_token_volume(&before[2]));
+    let (object, _) = mutated(run(&request, json!({"serviceAccountToken": "default-off"})));
+    let after = object["spec"]["volumes"].as_array().unwrap();
+    assert_eq!(after[0], before[0], "the pod's first volume is kept");
+    assert_eq!(after[1], before[1], "a look-alike without a token is kept");
+    assert!(
+        !after.iter().any(|v| *v == before[2]),
+        "the token volume stays"
+    );
+    let mounts = mount_paths(&object, "/spec/containers/0");
+    assert!(mounts.contains(&"/etc/agent".to_string()), "{mounts:?}");
+    assert!(!mounts.contains(&SA_MOUNT.to_string()), "{mounts:?}");
+    assert_eq!(object["spec"]["automountServiceAccountToken"], json!(false));
+}
