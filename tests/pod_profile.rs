@@ -136,12 +136,12 @@ fn init_containers_and_native_sidecars_are_hardened() {
     );
 }
 
+/// The listing follows the spec (pod level, volumes, then each container); that it does not
+/// depend on key, container or volume order is tests/order.rs.
 #[test]
-fn every_violation_is_listed_in_a_deterministic_order_and_cut() {
+fn every_violation_is_listed_in_spec_order_and_cut() {
     let request = fixture("pod_every_violation.json");
     let first = rejection(run_default(&request));
-    let second = rejection(run_default(&request));
-    assert_eq!(first, second);
     assert!(
         first.starts_with("agent pod hardening: 25 problems found\n- spec.hostNetwork: found true"),
         "{first}"
