@@ -233,3 +233,41 @@ fn an_exception_grants_only_the_ids_in_its_ranges() {
         "{message}"
     );
 }
+
+/// Found by mutation testing: an id the settings allow anyway is not an exception's use, even
+/// when an exception's range covers it (the audit trail lists only what needed one).
+#[test]
+fn an_allowed_id_is_no_use_of_an_exception() {
+    let mut request = fixture("pod_compliant.json");
+    set(
+        &mut request,
+        "/spec/containers/0/securityContext/runAsUser",
+        json!(65534),
+    );
+    let settings = json!({"exceptions": [{
+        "images": ["ghcr.io/example/agent:*"],
+        "allow": {"runAsUser": [{"min": 1000, "max": 70000}], "runAsGroup": [{"min": 1000, "max": 70000}]}
+    }]});
+    match run(&request, settings.clone()) {
+        agent_hardening_policy::response::Outcome::Accept { warnings, audit } => {
+            assert!(audit.is_empty(), "{audit:?}");
+            assert!(
+                !warnings.iter().any(|w| w.contains("exception used")),
+                "{warnings:?}"
+            );
+        }
+        _ => panic!("the compliant pod was not accepted"),
+    }
+    // The same range does grant an id the settings refuse, and says so.
+    set(
+        &mut request,
+        "/spec/containers/0/securityContext/runAsUser",
+        json!(1337),
+    );
+    match run(&request, settings) {
+        agent_hardening_policy::response::Outcome::Accept { audit, .. } => {
+            assert!(audit[0].1.contains("runAsUser 1337"), "{audit:?}")
+        }
+        _ => panic!("the excepted id was not accepted"),
+    }
+}
