@@ -358,3 +358,47 @@ fn injected_volume_names_skip_every_taken_suffix() {
         ]
     );
 }
+
+/// Found by mutation testing: which volume sources a container can write to. A claim is
+/// writable unless it says `readOnly`; a source set to null is no source.
+#[test]
+fn claims_are_writable_unless_read_only_and_null_sources_count_for_nothing() {
+    let cases = [
+        (
+            json!({"persistentVolumeClaim": {"claimName": "work"}}),
+            true,
+        ),
+        (
+            json!({"persistentVolumeClaim": {"claimName": "work", "readOnly": true}}),
+            false,
+        ),
+        (json!({"csi": {"driver": "x", "readOnly": true}}), false),
+        (json!({"csi": {"driver": "x"}}), true),
+        (json!({"emptyDir": null, "configMap": {"name": "x"}}), false),
+    ];
+    for (source, writable) in cases {
+        let mut request = fixture("pod_minimal.json");
+        let mut volume = json!({"name": "scratch"});
+        volume
+            .as_object_mut()
+            .unwrap()
+            .extend(source.as_object().unwrap().clone());
+        push(&mut request, "/spec/volumes", volume);
+        push(
+            &mut request,
+            "/spec/containers/0/volumeMounts",
+            json!({"name": "scratch", "mountPath": "/tmp"}),
+        );
+        let (object, warnings) = mutated(run_default(&request));
+        let paths = mount_paths(&object, "/spec/containers/0");
+        // Covered either way: no second mount lands at /tmp.
+        assert_eq!(paths.iter().filter(|p| *p == "/tmp").count(), 1, "{source}");
+        let stays_read_only = warnings
+            .iter()
+            .any(|w| w.contains("/tmp") && w.contains("read-only"));
+        assert_eq!(stays_read_only, !writable, "{source}: {warnings:?}");
+        // TMPDIR is set only where /tmp can be written.
+        let env = object["spec"]["containers"][0]["env"].to_string();
+        assert_eq!(env.contains("TMPDIR"), writable, "{source}: {env}");
+    }
+}
