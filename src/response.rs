@@ -68,6 +68,86 @@ fn annotations(audit: Vec<(String, String)>) -> Option<HashMap<String, String>> 
     }
 }
 
-pub fn to_bytes(outcome: Outcome) -> wapc_guest::CallResult {
-    Ok(serde_json::to_vec(&to_response(outcome))?)
+pub fn to_bytes(outcome: &Outcome) -> wapc_guest::CallResult {
+    Ok(serde_json::to_vec(&Answer(outcome))?)
+}
+
+/// The ValidationResponse of an outcome, written without copying the object into one.
+struct Answer<'o>(&'o Outcome);
+
+impl serde::Serialize for Answer<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let (accepted, message, code, object, audit, warnings) = match self.0 {
+            Outcome::Accept { warnings, audit } => (true, None, None, None, Some(audit), warnings),
+            Outcome::Mutate {
+                object,
+                warnings,
+                audit,
+            } => (true, None, None, Some(object), Some(audit), warnings),
+            Outcome::Reject { message, warnings } => (
+                false,
+                Some(message),
+                Some(REJECT_CODE),
+                None,
+                None,
+                warnings,
+            ),
+        };
+        let audit = audit.filter(|a| !a.is_empty()).map(|a| AuditMap(a));
+        let warnings = Some(warnings).filter(|w| !w.is_empty());
+        let mut s = serializer.serialize_struct("ValidationResponse", 6)?;
+        s.serialize_field("accepted", &accepted)?;
+        s.serialize_field("message", &message)?;
+        s.serialize_field("code", &code)?;
+        s.serialize_field("mutated_object", &object)?;
+        s.serialize_field("audit_annotations", &audit)?;
+        s.serialize_field("warnings", &warnings)?;
+        s.end()
+    }
+}
+
+/// Audit annotations as the JSON object the SDK writes.
+struct AuditMap<'a>(&'a [(String, String)]);
+
+impl serde::Serialize for AuditMap<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The answer written directly is the SDK's ValidationResponse, field for field.
+    #[test]
+    fn the_answer_is_the_sdks_validation_response() {
+        let outcomes = || {
+            vec![
+                Outcome::Accept {
+                    warnings: vec![],
+                    audit: vec![],
+                },
+                Outcome::Accept {
+                    warnings: vec!["w".into()],
+                    audit: vec![("exceptions".into(), "x".into())],
+                },
+                Outcome::Mutate {
+                    object: json!({"spec": {"a": [1, null, "x"]}}),
+                    warnings: vec!["w".into()],
+                    audit: vec![],
+                },
+                Outcome::Reject {
+                    message: "no".into(),
+                    warnings: vec![],
+                },
+            ]
+        };
+        for (ours, sdk) in outcomes().iter().zip(outcomes()) {
+            let ours: Value = serde_json::from_slice(&to_bytes(ours).unwrap()).unwrap();
+            assert_eq!(ours, serde_json::to_value(to_response(sdk)).unwrap());
+        }
+    }
 }

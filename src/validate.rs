@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use crate::arena;
 use crate::fields::{Ctx, Missing};
 use crate::image_user::{self, ImageConfigs, OciHost};
 use crate::pod_spec::{Scope, check_template};
@@ -13,7 +14,14 @@ use crate::updates;
 use crate::workload::{self, POD_LOCATION, Plan};
 
 pub fn validate(payload: &[u8]) -> wapc_guest::CallResult {
-    response::to_bytes(evaluate(payload))
+    // Everything the evaluation allocates is released at once when the next call begins:
+    // the trees are not even walked to be dropped.
+    arena::scoped(|| {
+        let outcome = evaluate(payload);
+        let bytes = response::to_bytes(&outcome);
+        arena::discard(outcome);
+        bytes
+    })
 }
 
 fn reject(message: String) -> Outcome {
@@ -38,7 +46,7 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
         Ok(s) => s,
         Err(e) => return reject(format!("the policy settings are not valid: {e}")),
     };
-    let request = payload.request;
+    let mut request = payload.request;
     let plan = workload::plan(&request, &settings);
     if matches!(plan, Plan::Pass) {
         return accept(Vec::new());
@@ -46,12 +54,7 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
     // The audit scanner builds its requests without a user: answer it as validate mode does,
     // so background audit reports what admission would add (stricter only, never looser).
     let audit = settings.audit_as_validate && request.without_user();
-    // Only now is the object worth building: pass-through requests never parse it.
-    let mut object: Value = match request.object.map(|raw| serde_json::from_str(raw.get())) {
-        None => Value::Null,
-        Some(Ok(object)) => object,
-        Some(Err(e)) => return reject(format!("the object could not be read: {e}")),
-    };
+    let mut object: Value = request.object.take().unwrap_or(Value::Null);
     let old = || {
         request
             .old_object
@@ -135,6 +138,7 @@ fn accept(warnings: Vec<String>) -> Outcome {
 
 fn decide(report: Report, object: Value) -> Outcome {
     if !report.violations.is_empty() {
+        arena::discard(object);
         Outcome::Reject {
             message: report.rejection_message(),
             // Nothing was changed: only the notes still apply.
@@ -149,6 +153,7 @@ fn decide(report: Report, object: Value) -> Outcome {
             audit,
         }
     } else {
+        arena::discard(object);
         Outcome::Accept {
             warnings: report.warnings(),
             audit: report.audit_annotations(),
