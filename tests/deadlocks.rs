@@ -321,3 +321,24 @@ fn a_replicaset_owned_by_a_deployment_is_never_patched() {
     own["object"]["metadata"]["ownerReferences"][0]["controller"] = json!(false);
     mutated(run(&own, settings));
 }
+
+/// Found by mutation testing: a framework label that is not a string refuses a new pod, but
+/// never a debug container for a pod already running (the pod's labels are not the debugger's
+/// to fix).
+#[test]
+fn a_malformed_framework_label_refuses_new_pods_not_debug_containers() {
+    let mut pod = fixture("pod_minimal.json");
+    set(&mut pod, "/metadata/labels/agent.framework", json!(5));
+    let message = rejection(run_default(&pod));
+    assert!(
+        message.contains("metadata.labels[agent.framework]: found 5, allowed a string"),
+        "{message}"
+    );
+    let mut debug = fixture("pod_ephemeral_debug.json");
+    set(&mut debug, "/metadata/labels/agent.framework", json!(5));
+    let (object, _) = mutated(run_default(&debug));
+    assert_eq!(
+        object["spec"]["ephemeralContainers"][1]["securityContext"]["readOnlyRootFilesystem"],
+        json!(true)
+    );
+}
