@@ -93,7 +93,9 @@ demo: setup annotated-policy.wasm $(if $(shell command -v kwctl 2>/dev/null),,$(
 
 # Evaluation times through the waPC host (BENCHMARKS.md): the policy, then three do-nothing
 # baselines: parse and accept; return the object; return the policy's own answer (read once),
-# so that policy minus answer baseline is the policy's own work.
+# so that policy minus answer baseline is the policy's own work. BENCH_BEFORE=old.wasm adds a
+# column for an earlier build of the policy (same fixtures, same run).
+BENCH_BEFORE ?=
 BENCH_FIXTURES := pod_compliant pod_minimal pod_framework_python pod_init_and_sidecars pod_60_containers pod_every_violation deployment_create bench/pod_1_containers bench/pod_10_containers bench/pod_30_containers bench/pod_100_containers
 BASELINE := target/wasm32-wasip1/release/baseline_policy.wasm
 bench: policy.wasm $(KWHOST)
@@ -105,10 +107,11 @@ bench: policy.wasm $(KWHOST)
 	  $(KWHOST) answer --request-path test_data/$$f.json policy.wasm | jq -c '{answer: .}' > target/bench/$$name.answer.json; \
 	  median() { grep -o 'median [0-9.]*' | awk '{print $$2}'; }; \
 	  p=$$($(KWHOST) bench --request-path test_data/$$f.json policy.wasm | median); \
+	  b=$$([ -z "$(BENCH_BEFORE)" ] || echo "before $$($(KWHOST) bench --request-path test_data/$$f.json $(BENCH_BEFORE) | median) µs | "); \
 	  a=$$($(KWHOST) bench --request-path test_data/$$f.json $(BASELINE) | median); \
 	  e=$$($(KWHOST) bench --request-path test_data/$$f.json --settings-json '{"echo":true}' $(BASELINE) | median); \
 	  w=$$($(KWHOST) bench --request-path test_data/$$f.json --settings-path target/bench/$$name.answer.json $(BASELINE) | median); \
-	  echo "$$name: policy $$p µs | parse+accept $$a | echo object $$e | answer only $$w | policy/answer $$(awk "BEGIN{printf \"%.2f\", $$p/$$w}") | own work $$(awk "BEGIN{printf \"%.1f\", $$p-$$w}") µs"; \
+	  echo "$$name: $$b""policy $$p µs | parse+accept $$a | echo object $$e | answer only $$w | policy/answer $$(awk "BEGIN{printf \"%.2f\", $$p/$$w}") | own work $$(awk "BEGIN{printf \"%.1f\", $$p-$$w}") µs"; \
 	done
 
 # Fuzzing (not part of `make test`): each target for FUZZ_SECONDS, from the committed seeds in
