@@ -30,6 +30,40 @@ pub struct AdmissionRequest<'a> {
     pub user_info: Option<UserInfo>,
 }
 
+/// The request read again when its object could not become a tree (nested deeper than the
+/// parser's limit, say): enough to tell whether the policy passes it through, which it must
+/// then do whatever the object holds. The object is skipped, not parsed.
+#[derive(Deserialize)]
+pub struct Unparsed<'a> {
+    #[serde(borrow)]
+    pub request: UnparsedRequest<'a>,
+    #[serde(borrow, default)]
+    pub settings: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+pub struct UnparsedRequest<'a> {
+    pub kind: GroupVersionKind,
+    pub sub_resource: String,
+    pub operation: String,
+    #[serde(borrow)]
+    pub old_object: Option<&'a RawValue>,
+}
+
+impl<'a> From<UnparsedRequest<'a>> for AdmissionRequest<'a> {
+    fn from(r: UnparsedRequest<'a>) -> Self {
+        AdmissionRequest {
+            kind: r.kind,
+            sub_resource: r.sub_resource,
+            operation: r.operation,
+            object: None,
+            old_object: r.old_object,
+            user_info: None,
+        }
+    }
+}
+
 /// Who sent the request: the API server always names a user (`system:anonymous` at least);
 /// Kubewarden's audit scanner sends none.
 #[derive(Deserialize, Default)]

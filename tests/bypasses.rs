@@ -386,3 +386,30 @@ fn a_mount_of_a_missing_volume_is_refused_not_completed_by_an_injected_one() {
         "{message}"
     );
 }
+
+/// Review finding (issue 10): an object nested deeper than the parser's limit is passed through
+/// when the policy does not look at such requests, and refused, naming the object, when it does.
+#[test]
+fn deeply_nested_objects_pass_through_where_nothing_is_checked() {
+    let mut deep = json!("bottom");
+    for _ in 0..200 {
+        deep = json!({ "x": deep });
+    }
+    let mut update = fixture("pod_update.json");
+    set(&mut update, "/metadata/annotations", json!({}));
+    set(&mut update, "/spec/x-deep", deep.clone());
+    accepted(run_default(&update));
+    let mut create = fixture("pod_minimal.json");
+    set(&mut create, "/spec/x-deep", deep);
+    let message = rejection(run_default(&create));
+    assert!(
+        message.starts_with("the object could not be read: recursion limit exceeded"),
+        "{message}"
+    );
+    // With the image check on, a Pod UPDATE is looked at: refused the same way.
+    let message = rejection(run(&update, json!({"imageUserCheck": "warn"})));
+    assert!(
+        message.starts_with("the object could not be read"),
+        "{message}"
+    );
+}

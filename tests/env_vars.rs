@@ -227,3 +227,31 @@ fn a_malformed_env_is_refused_and_templates_are_left_to_their_pods() {
         var("HOME", "/home/nobody")
     );
 }
+
+/// Review finding: when nothing can be injected (spec.volumes is not a list), a variable the
+/// container points at an uncovered path is still warned about with the refusal.
+#[test]
+fn a_refused_pod_still_hears_about_variables_pointing_at_read_only_paths() {
+    let mut request = fixture("pod_minimal.json");
+    set(&mut request, "/spec/volumes", json!({}));
+    set(
+        &mut request,
+        "/spec/containers/0/env",
+        json!([{"name": "TMPDIR", "value": "/tmp"}]),
+    );
+    match run_default(&request) {
+        agent_hardening_policy::response::Outcome::Reject { message, warnings } => {
+            assert!(
+                message.contains("spec.volumes: found {}, allowed a list"),
+                "{message}"
+            );
+            assert!(
+                warnings
+                    .iter()
+                    .any(|w| w.contains("sets TMPDIR=/tmp, which no writable mount covers")),
+                "{warnings:?}"
+            );
+        }
+        _ => panic!("a pod with malformed volumes was not refused"),
+    }
+}
