@@ -207,3 +207,38 @@ fn ephemeral_containers_of_a_new_pod_are_hardened_without_mounts() {
     );
     assert!(debug.get("volumeMounts").is_none(), "{debug}");
 }
+
+/// Found by mutation testing: an UPDATE that keeps a compliant template is let through with no
+/// warning at all (the "would have refused" warning is for non-compliant templates only).
+#[test]
+fn an_unchanged_compliant_template_gets_no_warning() {
+    let create = fixture("deployment_compliant.json");
+    let mut update = create.clone();
+    update["operation"] = json!("UPDATE");
+    update["oldObject"] = create["object"].clone();
+    set(&mut update, "/spec/replicas", json!(3));
+    let warnings = accepted(run_default(&update));
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+/// Found by mutation testing: a template set to null (a ReplicationController may omit it) is
+/// nothing to check, not a malformed template.
+#[test]
+fn a_null_template_is_nothing_to_check() {
+    let mut request = fixture("replicationcontroller_create.json");
+    set(&mut request, "/spec/template", Value::Null);
+    let warnings = accepted(run(&request, json!({"mutateWorkloadTemplates": true})));
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+/// Found by mutation testing: subresources of a workload (status, scale) are not its template.
+#[test]
+fn workload_subresources_pass_untouched() {
+    let mut request = fixture("deployment_update_privileged.json");
+    rejection(run_default(&request));
+    for sub in ["status", "scale"] {
+        request["subResource"] = json!(sub);
+        let warnings = accepted(run_default(&request));
+        assert!(warnings.is_empty(), "{sub}: {warnings:?}");
+    }
+}
