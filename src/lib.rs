@@ -14,7 +14,6 @@
     )
 )]
 
-pub mod arena;
 pub mod capabilities;
 pub mod container_rules;
 pub mod empty_dir_limits;

@@ -2,7 +2,6 @@
 
 use serde_json::Value;
 
-use crate::arena;
 use crate::fields::{Ctx, Missing};
 use crate::image_user::{self, ImageConfigs, OciHost};
 use crate::pod_spec::{Scope, check_template};
@@ -14,14 +13,7 @@ use crate::updates;
 use crate::workload::{self, POD_LOCATION, Plan};
 
 pub fn validate(payload: &[u8]) -> wapc_guest::CallResult {
-    // Everything the evaluation allocates is released at once when the next call begins:
-    // the trees are not even walked to be dropped.
-    arena::scoped(|| {
-        let outcome = evaluate(payload);
-        let bytes = response::to_bytes(&outcome);
-        arena::discard(outcome);
-        bytes
-    })
+    response::to_bytes(evaluate(payload))
 }
 
 fn reject(message: String) -> Outcome {
@@ -155,7 +147,6 @@ fn accept(warnings: Vec<String>) -> Outcome {
 
 fn decide(report: Report, object: Value) -> Outcome {
     if !report.violations.is_empty() {
-        arena::discard(object);
         Outcome::Reject {
             message: report.rejection_message(),
             // Nothing was changed: only the notes still apply.
@@ -170,7 +161,6 @@ fn decide(report: Report, object: Value) -> Outcome {
             audit,
         }
     } else {
-        arena::discard(object);
         Outcome::Accept {
             warnings: report.warnings(),
             audit: report.audit_annotations(),

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::engine::{BoxError, Policy};
+use crate::engine::{BoxError, Policy, PolicyPre};
 
 pub struct Summary {
     pub min: Duration,
@@ -27,16 +27,41 @@ pub fn measure(
         policy.call("validate", payload)?;
         times.push(start.elapsed());
     }
+    Ok(summarise(times))
+}
+
+/// Each `validate` call on a fresh instance, as the policy server makes one per request; only
+/// the call is timed, not the instantiation.
+pub fn measure_fresh(
+    pre: &PolicyPre,
+    payload: &[u8],
+    warmup: usize,
+    iterations: usize,
+) -> Result<Summary, BoxError> {
+    for _ in 0..warmup {
+        pre.instance()?.call("validate", payload)?;
+    }
+    let mut times = Vec::with_capacity(iterations);
+    for _ in 0..iterations.max(1) {
+        let policy = pre.instance()?;
+        let start = Instant::now();
+        policy.call("validate", payload)?;
+        times.push(start.elapsed());
+    }
+    Ok(summarise(times))
+}
+
+fn summarise(mut times: Vec<Duration>) -> Summary {
     times.sort();
     let total: Duration = times.iter().sum();
     let mean = total / times.len() as u32;
-    Ok(Summary {
+    Summary {
         min: times[0],
         median: times[times.len() / 2],
         mean,
         max: times[times.len() - 1],
         per_second: times.len() as f64 / total.as_secs_f64(),
-    })
+    }
 }
 
 /// The process's peak resident memory in KiB (Linux `VmHWM`), if it can be read.

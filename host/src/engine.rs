@@ -5,7 +5,7 @@ use std::error::Error;
 use std::path::Path;
 
 use wapc::WapcHost;
-use wasmtime_provider::WasmtimeEngineProviderBuilder;
+use wasmtime_provider::{WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
 
 use crate::callbacks::HostCalls;
 
@@ -43,5 +43,41 @@ impl Policy {
         self.host
             .call(op, payload)
             .map_err(|e| e.to_string().into())
+    }
+}
+
+/// A compiled module from which each evaluation gets a fresh instance, as the policy server
+/// evaluates (it rehydrates a pre-instantiated module per request): no state survives a call.
+pub struct PolicyPre {
+    pre: WasmtimeEngineProviderPre,
+    calls: HostCalls,
+}
+
+impl PolicyPre {
+    pub fn load(path: &str, calls: HostCalls) -> Result<PolicyPre, BoxError> {
+        let path = path.strip_prefix("file://").unwrap_or(path);
+        let bytes = std::fs::read(Path::new(path))
+            .map_err(|e| format!("cannot read policy {path}: {e}"))?;
+        let pre = WasmtimeEngineProviderBuilder::new()
+            .module_bytes(&bytes)
+            .wasi_params(wapc::WasiParams::default())
+            .build_pre()
+            .map_err(|e| format!("cannot load the policy: {e}"))?;
+        Ok(PolicyPre { pre, calls })
+    }
+
+    /// A new instance, initialised (`wapc_init` has run).
+    pub fn instance(&self) -> Result<Policy, BoxError> {
+        let engine = self
+            .pre
+            .rehydrate(None)
+            .map_err(|e| format!("cannot instantiate the policy: {e}"))?;
+        let calls = self.calls.clone();
+        let callback = move |_id: u64, binding: &str, ns: &str, op: &str, payload: &[u8]| {
+            calls.answer(binding, ns, op, payload)
+        };
+        let host = WapcHost::new(Box::new(engine), Some(Box::new(callback)))
+            .map_err(|e| format!("cannot start the policy: {e}"))?;
+        Ok(Policy { host })
     }
 }

@@ -8,14 +8,15 @@ use serde_json::{Value, json};
 
 use kwhost::admission::{AdmissionResponse, Deployment, ValidationResponse};
 use kwhost::callbacks::HostCalls;
-use kwhost::engine::{BoxError, Policy};
+use kwhost::engine::{BoxError, Policy, PolicyPre};
 use kwhost::manifest::{self, PolicyManifest};
 use kwhost::{annotate, bench, request};
 
 const USAGE: &str = "usage:
   kwhost run --request-path FILE [--settings-path FILE | --settings-json JSON]
              [--replay-host-capabilities-interactions FILE] POLICY.wasm | POLICY.yaml
-  kwhost bench (same options as run) [--iterations N] [--warmup N] POLICY.wasm
+  kwhost bench (same options as run) [--iterations N] [--warmup N] [--fresh] POLICY.wasm
+             (--fresh: a new instance per evaluation, as the policy server makes one)
   kwhost answer (same options as run) POLICY.wasm   (the policy's raw waPC answer)
   kwhost annotate -m metadata.yml [-u README.md] -o OUTPUT INPUT.wasm";
 
@@ -25,11 +26,12 @@ struct Args {
     positional: Vec<String>,
 }
 
-/// kwctl flags that take no value; accepted and ignored here.
+/// Flags that take no value (kwctl's are accepted and ignored; `--fresh` is kwhost's).
 const SWITCHES: &[&str] = &[
     "--allow-context-aware",
     "--disable-wasmtime-cache",
     "--no-color",
+    "--fresh",
 ];
 
 impl Args {
@@ -39,6 +41,7 @@ impl Args {
         let mut iter = raw.iter();
         while let Some(arg) = iter.next() {
             if SWITCHES.contains(&arg.as_str()) {
+                options.push((arg.clone(), String::new()));
                 continue;
             }
             if let Some((name, value)) = arg.split_once('=').filter(|_| arg.starts_with("--")) {
@@ -74,6 +77,8 @@ impl Args {
 
 /// One policy ready to evaluate a request: `run` and `bench` share it.
 struct Evaluation {
+    module: String,
+    calls: HostCalls,
     policy: Policy,
     request: Value,
     settings: Value,
@@ -156,7 +161,7 @@ fn prepare(args: &Args) -> Result<Vec<Evaluation>, BoxError> {
             Some(session) => HostCalls::from_session(session)?,
             None => HostCalls::default(),
         };
-        let policy = Policy::load(&p.module, calls)?;
+        let policy = Policy::load(&p.module, calls.clone())?;
         policy.call("protocol_version", b"")?;
         let answer: Value = serde_json::from_slice(
             &policy.call("validate_settings", &serde_json::to_vec(&p.settings)?)?,
@@ -166,6 +171,8 @@ fn prepare(args: &Args) -> Result<Vec<Evaluation>, BoxError> {
             return Err(format!("Provided settings are not valid: {message}").into());
         }
         evaluations.push(Evaluation {
+            module: p.module,
+            calls,
             policy,
             request: request.clone(),
             settings: p.settings,
@@ -228,7 +235,12 @@ fn bench(args: &Args) -> Result<(), BoxError> {
     let e = single(args)?;
     let payload = e.payload()?;
     let before = bench::peak_rss_kib();
-    let summary = bench::measure(&e.policy, &payload, warmup, iterations)?;
+    let summary = if args.get(&["--fresh"]).is_some() {
+        let pre = PolicyPre::load(&e.module, e.calls.clone())?;
+        bench::measure_fresh(&pre, &payload, warmup, iterations)?
+    } else {
+        bench::measure(&e.policy, &payload, warmup, iterations)?
+    };
     bench::print(&summary, iterations);
     if let (Some(before), Some(after)) = (before, bench::peak_rss_kib()) {
         // Growth during the evaluations: the guest's memory plus the host's per-call buffers.

@@ -316,17 +316,14 @@ pub fn cached(text: &str) -> Result<Rc<Settings>, String> {
     if let Some(settings) = hit {
         return Ok(settings);
     }
-    // The cache outlives the call: built with the system allocator, not the call's arena.
-    crate::arena::outside(|| {
-        let raw: serde_json::Value = if text.trim().is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_str(text).map_err(|e| format!("settings are not valid JSON: {e}"))?
-        };
-        let settings = Rc::new(parse_settings(&raw)?);
-        CACHE.with(|c| *c.borrow_mut() = Some((text.to_string(), Rc::clone(&settings))));
-        Ok(settings)
-    })
+    let raw: serde_json::Value = if text.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(text).map_err(|e| format!("settings are not valid JSON: {e}"))?
+    };
+    let settings = Rc::new(parse_settings(&raw)?);
+    CACHE.with(|c| *c.borrow_mut() = Some((text.to_string(), Rc::clone(&settings))));
+    Ok(settings)
 }
 
 /// waPC `validate_settings`: every problem in one message.
