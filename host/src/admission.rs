@@ -88,6 +88,8 @@ impl AdmissionResponse {
         if let Some(mutated) = response.mutated_object {
             let Some(original) = original else {
                 answer.allowed = false;
+                answer.warnings = None;
+                answer.audit_annotations = None;
                 answer.status = Some(Status::message(
                     "Incoming object is null, which happens only with DELETE operations, but the policy is attempting a mutation. This is not allowed",
                 ));
