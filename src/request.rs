@@ -13,55 +13,20 @@ pub struct Payload<'a> {
     pub settings: Option<&'a RawValue>,
 }
 
-/// The fields of Kubernetes' AdmissionRequest the policy uses. The object is read once, as a
-/// JSON tree, never typed structs, so that mutation keeps every field it does not know (the
-/// requests this policy's webhook rules send it nearly all need it: reading it as it is parsed
-/// costs a third of scanning it first and parsing it later). The old object stays unparsed text
-/// until (unless) an UPDATE needs it.
+/// The fields of Kubernetes' AdmissionRequest the policy uses. The objects stay unparsed text
+/// until (unless) the request turns out to need them; the object then becomes raw JSON, never
+/// typed structs, so that mutation keeps every field it does not know.
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 pub struct AdmissionRequest<'a> {
     pub kind: GroupVersionKind,
     pub sub_resource: String,
     pub operation: String,
-    pub object: Option<serde_json::Value>,
+    #[serde(borrow)]
+    pub object: Option<&'a RawValue>,
     #[serde(borrow)]
     pub old_object: Option<&'a RawValue>,
     pub user_info: Option<UserInfo>,
-}
-
-/// The request read again when its object could not become a tree (nested deeper than the
-/// parser's limit, say): enough to tell whether the policy passes it through, which it must
-/// then do whatever the object holds. The object is skipped, not parsed.
-#[derive(Deserialize)]
-pub struct Unparsed<'a> {
-    #[serde(borrow)]
-    pub request: UnparsedRequest<'a>,
-    #[serde(borrow, default)]
-    pub settings: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-pub struct UnparsedRequest<'a> {
-    pub kind: GroupVersionKind,
-    pub sub_resource: String,
-    pub operation: String,
-    #[serde(borrow)]
-    pub old_object: Option<&'a RawValue>,
-}
-
-impl<'a> From<UnparsedRequest<'a>> for AdmissionRequest<'a> {
-    fn from(r: UnparsedRequest<'a>) -> Self {
-        AdmissionRequest {
-            kind: r.kind,
-            sub_resource: r.sub_resource,
-            operation: r.operation,
-            object: None,
-            old_object: r.old_object,
-            user_info: None,
-        }
-    }
 }
 
 /// Who sent the request: the API server always names a user (`system:anonymous` at least);

@@ -6,7 +6,7 @@ use crate::fields::{Ctx, Missing};
 use crate::image_user::{self, ImageConfigs, OciHost};
 use crate::pod_spec::{Scope, check_template};
 use crate::report::Report;
-use crate::request::{AdmissionRequest, Payload, Unparsed};
+use crate::request::Payload;
 use crate::response::{self, Outcome};
 use crate::settings::{Mode, Settings, cached};
 use crate::updates;
@@ -32,13 +32,13 @@ pub fn evaluate(payload: &[u8]) -> Outcome {
 pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
     let payload: Payload = match serde_json::from_slice(payload) {
         Ok(p) => p,
-        Err(e) => return unreadable(payload, e),
+        Err(e) => return reject(format!("the admission request could not be read: {e}")),
     };
     let settings = match cached(payload.settings.map_or("", |raw| raw.get())) {
         Ok(s) => s,
         Err(e) => return reject(format!("the policy settings are not valid: {e}")),
     };
-    let mut request = payload.request;
+    let request = payload.request;
     let plan = workload::plan(&request, &settings);
     if matches!(plan, Plan::Pass) {
         return accept(Vec::new());
@@ -46,7 +46,12 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
     // The audit scanner builds its requests without a user: answer it as validate mode does,
     // so background audit reports what admission would add (stricter only, never looser).
     let audit = settings.audit_as_validate && request.without_user();
-    let mut object: Value = request.object.take().unwrap_or(Value::Null);
+    // Only now is the object worth building: pass-through requests never parse it.
+    let mut object: Value = match request.object.map(|raw| serde_json::from_str(raw.get())) {
+        None => Value::Null,
+        Some(Ok(object)) => object,
+        Some(Err(e)) => return reject(format!("the object could not be read: {e}")),
+    };
     let old = || {
         request
             .old_object
@@ -98,23 +103,6 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
     }
     image_user::check(&mut ctx, images);
     decide(ctx.report, object)
-}
-
-/// A payload that could not be read whole: passed through when the policy does not look at
-/// such requests (its object may hold anything), refused with the reason otherwise.
-fn unreadable(payload: &[u8], error: serde_json::Error) -> Outcome {
-    let Ok(unparsed) = serde_json::from_slice::<Unparsed>(payload) else {
-        return reject(format!("the admission request could not be read: {error}"));
-    };
-    let settings = match cached(unparsed.settings.map_or("", |raw| raw.get())) {
-        Ok(s) => s,
-        Err(e) => return reject(format!("the policy settings are not valid: {e}")),
-    };
-    let request = AdmissionRequest::from(unparsed.request);
-    match workload::plan(&request, &settings) {
-        Plan::Pass => accept(Vec::new()),
-        _ => reject(format!("the object could not be read: {error}")),
-    }
 }
 
 /// What becomes of a missing hardened field: added (mutate), reported (validate mode, and the
