@@ -396,6 +396,16 @@ def main():
         p["metadata"]["ownerReferences"] = [{
             "apiVersion": "batch/v1" if owner_kind == "Job" else "apps/v1", "kind": owner_kind, "name": owner_name,
             "uid": stable_uid("stored", owner_kind, owner_name), "controller": True, "blockOwnerDeletion": True}]
+        # The controller's field ownership, sent to webhooks as the API server keeps it.
+        p["metadata"]["managedFields"] = [{
+            "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1",
+            "time": "2026-11-29T09:30:00Z", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:metadata": {"f:generateName": {}, "f:labels": {".": {}, **{f"f:{k}": {} for k in labels}},
+                                        "f:ownerReferences": {".": {}, f'k:{{"uid":"{stable_uid("stored", owner_kind, owner_name)}"}}': {}}},
+                         "f:spec": {"f:containers": {'k:{"name":"agent"}': {".": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {},
+                                                                             "f:resources": {}, "f:terminationMessagePath": {}, "f:terminationMessagePolicy": {}}},
+                                    "f:dnsPolicy": {}, "f:enableServiceLinks": {}, "f:restartPolicy": {}, "f:schedulerName": {},
+                                    "f:securityContext": {}, "f:terminationGracePeriodSeconds": {}}}}]
         return p
 
     rs_pod = owned_pod("agent-deployment-5d8f7c9b4-", "ReplicaSet", "agent-deployment-5d8f7c9b4",
