@@ -110,7 +110,11 @@ fn versions_agree() {
         .unwrap();
     assert!(image.starts_with(oci), "{image} vs {oci}");
     let changelog = read("CHANGELOG.md");
-    let latest = changelog.lines().find(|l| l.starts_with("## [")).unwrap();
+    // The newest released entry (an `[Unreleased]` section may come first).
+    let latest = changelog
+        .lines()
+        .find(|l| l.starts_with("## [") && !l.starts_with("## [Unreleased]"))
+        .unwrap();
     assert!(latest.starts_with(&format!("## [{version}]")), "{latest}");
     for example in examples() {
         let module = example.1["spec"]["module"].as_str().unwrap();
