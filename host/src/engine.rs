@@ -5,7 +5,9 @@ use std::error::Error;
 use std::path::Path;
 
 use wapc::WapcHost;
-use wasmtime_provider::{WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
+use wasmtime_provider::{
+    WasmtimeEngineProvider, WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre,
+};
 
 use crate::callbacks::HostCalls;
 
@@ -18,18 +20,18 @@ pub struct Policy {
 impl Policy {
     /// Compiles the module at `path` (a plain path or a `file://` URI).
     pub fn load(path: &str, calls: HostCalls) -> Result<Policy, BoxError> {
-        let path = path.strip_prefix("file://").unwrap_or(path);
-        let bytes = std::fs::read(Path::new(path))
-            .map_err(|e| format!("cannot read policy {path}: {e}"))?;
-        Self::from_bytes(&bytes, calls)
+        Self::from_bytes(&read_module(path)?, calls)
     }
 
     pub fn from_bytes(bytes: &[u8], calls: HostCalls) -> Result<Policy, BoxError> {
-        let engine = WasmtimeEngineProviderBuilder::new()
-            .module_bytes(bytes)
-            .wasi_params(wapc::WasiParams::default())
+        let engine = builder(bytes)
             .build()
             .map_err(|e| format!("cannot load the policy: {e}"))?;
+        Self::start(engine, calls)
+    }
+
+    /// Runs `wapc_init` on a loaded engine, answering host calls from `calls`.
+    fn start(engine: WasmtimeEngineProvider, calls: HostCalls) -> Result<Policy, BoxError> {
         let callback = move |_id: u64, binding: &str, ns: &str, op: &str, payload: &[u8]| {
             calls.answer(binding, ns, op, payload)
         };
@@ -55,12 +57,7 @@ pub struct PolicyPre {
 
 impl PolicyPre {
     pub fn load(path: &str, calls: HostCalls) -> Result<PolicyPre, BoxError> {
-        let path = path.strip_prefix("file://").unwrap_or(path);
-        let bytes = std::fs::read(Path::new(path))
-            .map_err(|e| format!("cannot read policy {path}: {e}"))?;
-        let pre = WasmtimeEngineProviderBuilder::new()
-            .module_bytes(&bytes)
-            .wasi_params(wapc::WasiParams::default())
+        let pre = builder(&read_module(path)?)
             .build_pre()
             .map_err(|e| format!("cannot load the policy: {e}"))?;
         Ok(PolicyPre { pre, calls })
@@ -72,12 +69,19 @@ impl PolicyPre {
             .pre
             .rehydrate(None)
             .map_err(|e| format!("cannot instantiate the policy: {e}"))?;
-        let calls = self.calls.clone();
-        let callback = move |_id: u64, binding: &str, ns: &str, op: &str, payload: &[u8]| {
-            calls.answer(binding, ns, op, payload)
-        };
-        let host = WapcHost::new(Box::new(engine), Some(Box::new(callback)))
-            .map_err(|e| format!("cannot start the policy: {e}"))?;
-        Ok(Policy { host })
+        Policy::start(engine, self.calls.clone())
     }
+}
+
+/// The module at `path` (a plain path or a `file://` URI).
+fn read_module(path: &str) -> Result<Vec<u8>, BoxError> {
+    let path = path.strip_prefix("file://").unwrap_or(path);
+    Ok(std::fs::read(Path::new(path)).map_err(|e| format!("cannot read policy {path}: {e}"))?)
+}
+
+/// The engine as the policy server configures it for a waPC policy: WASI, default parameters.
+fn builder(bytes: &[u8]) -> WasmtimeEngineProviderBuilder<'_> {
+    WasmtimeEngineProviderBuilder::new()
+        .module_bytes(bytes)
+        .wasi_params(wapc::WasiParams::default())
 }
