@@ -43,7 +43,11 @@ fn admission_implies_restricted(request: &Value, settings: &Value) -> bool {
     ]
     .iter()
     .any(|k| request["kind"]["kind"] == *k);
-    creates && (request["kind"]["kind"] == "Pod" || (templates_filled && template_kind))
+    // Exceptions loosen the profile on purpose, for the images they name.
+    let excepted = settings.get("exceptions").is_some();
+    creates
+        && !excepted
+        && (request["kind"]["kind"] == "Pod" || (templates_filled && template_kind))
 }
 
 /// Checks every guarantee for one request; returns whether it was mutated.
@@ -92,14 +96,16 @@ fn check_guarantees(name: &str, request: &Value, settings: &Value) -> bool {
         }
         Outcome::Mutate { .. } => panic!("{name} {settings}: validate mode mutated"),
     }
-    preserved(name, &request["object"], &object);
+    // Nothing but additions to the input — less the API token when the settings take it back.
+    let before = without_api_token(&request["object"], settings);
+    preserved(name, &before, &object);
     // Only additions; a `replace` only where the input held an explicit null (unset).
-    let ops = patch_ops(&request["object"], &object);
+    let ops = patch_ops(&before, &object);
     let only_adds = ops.iter().all(|(op, path)| {
-        op == "add" || (op == "replace" && request["object"].pointer(path) == Some(&Value::Null))
+        op == "add" || (op == "replace" && before.pointer(path) == Some(&Value::Null))
     });
     assert!(only_adds, "{name} {settings}: {ops:?}");
-    api_valid(name, &request["object"], &object);
+    api_valid(name, &before, &object);
     if admission_implies_restricted(request, settings) {
         let problems = restricted_violations(&pod_of(&object));
         assert!(
@@ -108,6 +114,54 @@ fn check_guarantees(name: &str, request: &Value, settings: &Value) -> bool {
         );
     }
     true
+}
+
+/// What `serviceAccountToken: default-off` (or `forbid`) may remove: the ServiceAccount
+/// plugin's token volume and every mount of it. The input without them, for those settings.
+fn without_api_token(object: &Value, settings: &Value) -> Value {
+    let mut object = object.clone();
+    if !matches!(
+        settings["serviceAccountToken"].as_str(),
+        Some("default-off" | "forbid")
+    ) {
+        return object;
+    }
+    let Some(spec) = object.pointer_mut("/spec").and_then(Value::as_object_mut) else {
+        return object;
+    };
+    let token = |v: &Value| {
+        v["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("kube-api-access-"))
+            && v["projected"]["sources"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|s| s["serviceAccountToken"].is_object()))
+    };
+    let Some(name) = spec
+        .get("volumes")
+        .and_then(Value::as_array)
+        .and_then(|v| v.iter().find(|v| token(v)))
+        .map(|v| v["name"].clone())
+    else {
+        return object;
+    };
+    if let Some(volumes) = spec.get_mut("volumes").and_then(Value::as_array_mut) {
+        let at = volumes.iter().position(|v| token(v)).unwrap();
+        volumes.remove(at);
+    }
+    for list in ["containers", "initContainers", "ephemeralContainers"] {
+        for c in spec
+            .get_mut(list)
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(mounts) = c.get_mut("volumeMounts").and_then(Value::as_array_mut) {
+                mounts.retain(|m| m["name"] != name);
+            }
+        }
+    }
+    object
 }
 
 /// The fields the policy fills in; an explicit null (unset, to the API server) of one of them
@@ -214,6 +268,7 @@ fn guarantees_hold_on_every_fixture() {
 fn guarantees_hold_on_generated_requests_and_nothing_panics() {
     let mut rng = Rng(0x5eed_1234_abcd_9876);
     let (mut mutated, mut refused, mut kinds) = (0, 0, std::collections::BTreeSet::new());
+    let mut took_back = 0;
     for case in 0..4000 {
         let request = generate::request(&mut rng);
         let settings: Value = serde_json::from_str(rng.pick(SETTINGS)).unwrap();
@@ -223,6 +278,10 @@ fn guarantees_hold_on_generated_requests_and_nothing_panics() {
         match result {
             Ok(true) => {
                 mutated += 1;
+                // A mutation that took the API token back (checked against the input without it).
+                if without_api_token(&request["object"], &settings) != request["object"] {
+                    took_back += 1;
+                }
                 kinds.insert(request["kind"]["kind"].as_str().unwrap().to_string());
             }
             Ok(false) => {
@@ -231,7 +290,9 @@ fn guarantees_hold_on_generated_requests_and_nothing_panics() {
             Err(_) => panic!("case {case} failed for request {request}"),
         }
     }
-    println!("{mutated} mutated, {refused} refused, mutated kinds {kinds:?}");
+    println!(
+        "{mutated} mutated ({took_back} taking the API token back), {refused} refused, mutated kinds {kinds:?}"
+    );
     // Guard against a vacuous pass: many of each answer, mutations of pods and templates.
     assert!(
         mutated > 600,
@@ -242,4 +303,8 @@ fn guarantees_hold_on_generated_requests_and_nothing_panics() {
         "only {refused} generated requests were refused"
     );
     assert!(kinds.len() >= 6, "mutations only of {kinds:?}");
+    assert!(
+        took_back > 30,
+        "only {took_back} mutations took the API token back"
+    );
 }

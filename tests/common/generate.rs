@@ -57,6 +57,8 @@ pub const SETTINGS: &[&str] = &[
     r#"{"frameworks": {"rust": [{"path": "/home/nobody/.cargo/", "sizeLimit": "3Gi"}]}, "defaultFramework": "rust"}"#,
     r#"{"writablePaths": [{"path": "//tmp/.", "sizeLimit": "512Mi"}, {"path": "/scratch", "sizeLimit": "1G"}], "maxEmptyDirSizeLimit": "8Gi"}"#,
     r#"{"allowedCapabilities": ["NET_BIND_SERVICE"], "mutateWorkloadTemplates": true, "mode": "mutate"}"#,
+    r#"{"serviceAccountToken": "default-off", "allowedSeccompProfiles": ["Localhost", "RuntimeDefault"]}"#,
+    r#"{"exceptions": [{"images": ["ghcr.io/example/*"], "allow": {"runAsUser": [{"min": 1000, "max": 2000}], "capabilities": ["NET_ADMIN"]}}], "runtimeClass": {"default": "gvisor", "allowed": ["gvisor", "kata"]}}"#,
 ];
 
 const ODD_VALUES: &[&str] = &[
