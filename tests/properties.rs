@@ -146,7 +146,7 @@ fn without_api_token(object: &Value, settings: &Value) -> Value {
         return object;
     };
     if let Some(volumes) = spec.get_mut("volumes").and_then(Value::as_array_mut) {
-        let at = volumes.iter().position(|v| token(v)).unwrap();
+        let at = volumes.iter().position(token).unwrap();
         volumes.remove(at);
     }
     for list in ["containers", "initContainers", "ephemeralContainers"] {
