@@ -338,3 +338,21 @@ fn audit_reports_an_owned_replicaset_as_admission_treats_it() {
         .remove("ownerReferences");
     rejection(run(&request, json!({"mutateWorkloadTemplates": true})));
 }
+
+/// Found by mutation testing: a custom kind is matched by group and kind together; the same
+/// kind in another group, or another kind in the same group, is not a pod template.
+#[test]
+fn custom_kinds_match_by_group_and_kind_together() {
+    let request = fixture("sandbox_update_privileged.json");
+    rejection(run_default(&request));
+    for (group, kind) in [
+        ("example.com", "Sandbox"),
+        ("agents.x-k8s.io", "SandboxClaim"),
+    ] {
+        let mut other = request.clone();
+        other["kind"]["group"] = json!(group);
+        other["kind"]["kind"] = json!(kind);
+        let warnings = accepted(run_default(&other));
+        assert!(warnings.is_empty(), "{group}/{kind}: {warnings:?}");
+    }
+}
