@@ -300,8 +300,9 @@ fn ids_text(first: i64, second: Option<i64>, ranges: &[IdRange]) -> String {
 }
 
 thread_local! {
-    /// The last settings seen, by their JSON text: a policy instance gets the same settings
-    /// with every request, so they are parsed and checked once, not per evaluation.
+    /// The last settings seen, by their JSON text: an instance that evaluates many requests
+    /// (kwctl bench, a host that reuses instances) parses and checks them once. The policy
+    /// server makes a new instance per request, where this never hits (BENCHMARKS.md).
     static CACHE: RefCell<Option<(String, Rc<Settings>)>> = const { RefCell::new(None) };
 }
 
