@@ -140,3 +140,29 @@ fn the_kubectl_debug_hint_is_given_to_debug_containers_only() {
         "{message}"
     );
 }
+
+/// Found by mutation testing: a refused group id is told every group id that would do — the
+/// run-as group, the fsGroup when it differs, and the allowed ranges.
+#[test]
+fn a_refused_group_is_told_every_allowed_group() {
+    let mut request = fixture("pod_compliant.json");
+    set(&mut request, "/spec/securityContext/runAsGroup", json!(0));
+    let message = rejection(run_default(&request));
+    assert!(
+        message.contains(
+            "spec.securityContext.runAsGroup: found 0, allowed a non-root group id: 65534\n"
+        ) || message.ends_with(
+            "spec.securityContext.runAsGroup: found 0, allowed a non-root group id: 65534"
+        ),
+        "{message}"
+    );
+    let settings = json!({"fsGroup": 2000, "allowedGroupRanges": [{"min": 3000, "max": 4000}]});
+    set(&mut request, "/spec/securityContext/fsGroup", json!(2000));
+    let message = rejection(run(&request, settings));
+    assert!(
+        message.contains(
+            "runAsGroup: found 0, allowed a non-root group id: 65534 or 2000 or 3000-4000"
+        ),
+        "{message}"
+    );
+}

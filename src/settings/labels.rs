@@ -80,7 +80,15 @@ mod tests {
 
     #[test]
     fn label_values() {
-        for ok in ["", "python", "python-openllmetry", "v1.2_3"] {
+        // 63 characters is the longest allowed (found by mutation testing).
+        let longest = "a".repeat(63);
+        for ok in [
+            "",
+            "python",
+            "python-openllmetry",
+            "v1.2_3",
+            longest.as_str(),
+        ] {
             assert_eq!(label_value_problem(ok), None, "{ok}");
         }
         let long = "a".repeat(64);
