@@ -297,3 +297,43 @@ fn frameworks_merge_over_the_defaults() {
     assert_eq!(s.frameworks["python"][0].size_limit.as_str(), "4Gi");
     assert_eq!(s.frameworks["node"], Settings::default().frameworks["node"]);
 }
+
+/// Found by mutation testing: the edges of what the settings accept — id ranges from 1 to
+/// 2147483647 with min ≤ max, a default emptyDir limit equal to the maximum, label-key
+/// prefixes with digits and hyphens.
+#[test]
+fn the_edges_of_valid_settings_are_accepted_and_just_beyond_refused() {
+    let max = 2_147_483_647_i64;
+    for ok in [
+        json!({"allowedUserRanges": [{"min": 1, "max": 1}, {"min": 5, "max": 5}, {"min": 1000, "max": max}]}),
+        json!({"defaultEmptyDirSizeLimit": "10Gi", "maxEmptyDirSizeLimit": "10Gi"}),
+        json!({"frameworkLabel": "agents-2.example-1.com/framework"}),
+    ] {
+        assert!(
+            parse_settings(&ok).is_ok(),
+            "{ok}: {:?}",
+            parse_settings(&ok).err()
+        );
+    }
+    for (bad, why) in [
+        (
+            json!({"allowedUserRanges": [{"min": 0, "max": 5}]}),
+            "allowedUserRanges[0]: found {min: 0, max: 5}",
+        ),
+        (
+            json!({"allowedUserRanges": [{"min": 1, "max": max + 1}]}),
+            "allowedUserRanges[0]: found {min: 1, max: 2147483648}",
+        ),
+        (
+            json!({"allowedGroupRanges": [{"min": 6, "max": 5}]}),
+            "allowedGroupRanges[0]: found {min: 6, max: 5}",
+        ),
+        (
+            json!({"defaultEmptyDirSizeLimit": "11Gi"}),
+            "defaultEmptyDirSizeLimit: 11Gi is above maxEmptyDirSizeLimit 10Gi",
+        ),
+    ] {
+        let message = problems(bad.clone());
+        assert!(message.contains(why), "{bad}: {message}");
+    }
+}
