@@ -337,3 +337,48 @@ fn the_edges_of_valid_settings_are_accepted_and_just_beyond_refused() {
         assert!(message.contains(why), "{bad}: {message}");
     }
 }
+
+/// Found by mutation testing: more edges. A path given both globally and by a framework must
+/// agree in size *and* variables; podTemplates are the same kind only with the same group and
+/// kind; exception id ranges run from 0 (an exception may allow root) to 2147483647.
+#[test]
+fn twins_kinds_and_exception_ranges_at_their_edges() {
+    let twin = |env: Value, size: &str| json!({"frameworks": {"x": [{"path": "/tmp", "sizeLimit": size, "env": env}]}});
+    assert!(parse_settings(&twin(json!(["TMPDIR"]), "1Gi")).is_ok());
+    for bad in [
+        twin(json!(["OTHER"]), "1Gi"),
+        twin(json!(["TMPDIR"]), "2Gi"),
+    ] {
+        assert!(
+            problems(bad.clone()).contains("is also writablePaths[0]"),
+            "{bad}"
+        );
+    }
+    let kinds = json!({"podTemplates": [
+        {"apiGroup": "argoproj.io", "kind": "Rollout", "path": "spec.template"},
+        {"apiGroup": "argoproj.io", "kind": "Experiment", "path": "spec.template"},
+        {"apiGroup": "example.com", "kind": "Rollout", "path": "spec.template"}
+    ]});
+    assert!(
+        parse_settings(&kinds).is_ok(),
+        "{:?}",
+        parse_settings(&kinds).err()
+    );
+    let range = |min: i64, max: i64| json!({"exceptions": [{"images": ["docker.io/istio/proxyv2:*"], "allow": {"runAsUser": [{"min": min, "max": max}]}}]});
+    let max = 2_147_483_647_i64;
+    for (min, hi) in [(0, 0), (7, 7), (0, max)] {
+        let ok = range(min, hi);
+        assert!(
+            parse_settings(&ok).is_ok(),
+            "{ok}: {:?}",
+            parse_settings(&ok).err()
+        );
+    }
+    for (min, hi) in [(-1, 5), (0, max + 1), (8, 7)] {
+        let message = problems(range(min, hi));
+        assert!(
+            message.contains(&format!("found {{min: {min}, max: {hi}}}")),
+            "{message}"
+        );
+    }
+}
