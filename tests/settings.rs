@@ -382,3 +382,23 @@ fn twins_kinds_and_exception_ranges_at_their_edges() {
         );
     }
 }
+
+/// Found by mutation testing: RuntimeClass names are DNS subdomains, dots and hyphens included.
+#[test]
+fn runtime_class_names_may_hold_dots_and_hyphens() {
+    for name in ["kata-qemu", "gvisor.example.com", "kata2"] {
+        let ok = json!({"runtimeClass": {"default": name, "allowed": [name]}});
+        assert!(
+            parse_settings(&ok).is_ok(),
+            "{ok}: {:?}",
+            parse_settings(&ok).err()
+        );
+    }
+    for name in ["Kata", "kata_qemu", "-kata", "kata."] {
+        let bad = json!({"runtimeClass": {"default": name}});
+        assert!(
+            problems(bad).contains("is not a valid RuntimeClass name"),
+            "{name}"
+        );
+    }
+}
