@@ -7,6 +7,7 @@ use crate::exceptions::{self, Granted};
 use crate::field_path::FieldPath;
 use crate::fields::{Child, Ctx, Field, is_true, is_unset_or_empty};
 use crate::report::Target;
+use crate::settings::Settings;
 
 /// Which securityContext is checked. The pod level carries the defaults that get filled in;
 /// a container may only narrow them, never weaken them.
@@ -72,44 +73,48 @@ pub fn identity(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level
             if !(root && excepted(ctx, at, "runAsNonRoot: false".into(), |g| g.root())) {
                 ctx.check_optional(sc, at.path, "runAsNonRoot", is_true, unset);
             }
-            if !id_excepted(
+            container_id(
                 ctx,
                 sc,
                 at,
                 "runAsUser",
-                |u| s.user_allowed(u),
+                Settings::user_allowed,
                 |g, id| g.user(id),
-            ) {
-                ctx.check_optional(sc, at.path, "runAsUser", user_ok, users);
-            }
-            if !id_excepted(
+                users,
+            );
+            container_id(
                 ctx,
                 sc,
                 at,
                 "runAsGroup",
-                |g| s.group_allowed(g),
+                Settings::group_allowed,
                 |g, id| g.group(id),
-            ) {
-                ctx.check_optional(sc, at.path, "runAsGroup", group_ok, groups);
-            }
+                groups,
+            );
         }
     }
 }
 
-/// Whether the container's own id at `key` is one the settings refuse but an exception grants
-/// (the use is recorded).
-fn id_excepted(
+/// A container's own id at `key` (optional there: the pod sets one): allowed by the settings,
+/// or refused unless an exception grants it (the use is recorded).
+fn container_id(
     ctx: &mut Ctx<'_>,
     sc: &Child<'_>,
     at: &At<'_>,
     key: &str,
-    allowed: impl Fn(i64) -> bool,
+    allowed: fn(&Settings, i64) -> bool,
     grant: fn(&Granted<'_>, i64) -> Option<usize>,
-) -> bool {
-    match sc.get(key).and_then(Value::as_i64) {
-        Some(id) if !allowed(id) => excepted(ctx, at, format!("{key} {id}"), |g| grant(g, id)),
-        _ => false,
+    allowed_text: impl FnOnce() -> String,
+) {
+    let s = ctx.settings;
+    if let Some(id) = sc.get(key).and_then(Value::as_i64)
+        && !allowed(s, id)
+        && excepted(ctx, at, format!("{key} {id}"), |g| grant(g, id))
+    {
+        return;
     }
+    let ok = |v: &Value| v.as_i64().is_some_and(|id| allowed(s, id));
+    ctx.check_optional(sc, at.path, key, ok, allowed_text);
 }
 
 /// Whether an exception grants `control` to the container at `at` (the use is recorded).

@@ -349,7 +349,19 @@ fn kubectl_debug_general_profile_is_told_to_use_restricted() {
     assert!(
         message.contains("capabilities.add[0]: found \"SYS_PTRACE\", allowed no added capabilities (allowedCapabilities is empty) (for kubectl debug, use --profile=restricted)"),
         "{message}"
+    ); // The hint is for debug containers only (found by mutation testing).
+    let mut regular = fixture("pod_compliant.json");
+    set(
+        &mut regular,
+        "/spec/containers/0/securityContext/capabilities/add",
+        json!(["SYS_PTRACE"]),
     );
+    let message = rejection(run_default(&regular));
+    assert!(
+        message.contains("allowed no added capabilities"),
+        "{message}"
+    );
+    assert!(!message.contains("kubectl debug"), "{message}");
 }
 
 #[test]

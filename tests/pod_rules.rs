@@ -112,35 +112,6 @@ fn allowed_values_are_accepted_untouched() {
     }
 }
 
-/// Found by mutation testing: the `kubectl debug --profile=restricted` hint is for debug
-/// containers only; a regular container adding SYS_PTRACE is told what is allowed, no more.
-#[test]
-fn the_kubectl_debug_hint_is_given_to_debug_containers_only() {
-    let mut regular = fixture("pod_compliant.json");
-    set(
-        &mut regular,
-        "/spec/containers/0/securityContext/capabilities/add",
-        json!(["SYS_PTRACE"]),
-    );
-    let message = rejection(run_default(&regular));
-    assert!(
-        message.contains("allowed no added capabilities"),
-        "{message}"
-    );
-    assert!(!message.contains("kubectl debug"), "{message}");
-    let mut debug = fixture("pod_ephemeral_debug.json");
-    set(
-        &mut debug,
-        "/spec/ephemeralContainers/1/securityContext",
-        json!({"capabilities": {"add": ["SYS_PTRACE"]}}),
-    );
-    let message = rejection(run_default(&debug));
-    assert!(
-        message.contains("(for kubectl debug, use --profile=restricted)"),
-        "{message}"
-    );
-}
-
 /// Found by mutation testing: a refused group id is told every group id that would do — the
 /// run-as group, the fsGroup when it differs, and the allowed ranges.
 #[test]
