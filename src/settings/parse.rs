@@ -54,6 +54,9 @@ pub fn parse_settings(raw: &Value) -> Result<Settings, String> {
     let mut problems = Problems::default();
     let map = match raw {
         Value::Null => return Ok(settings),
+        // The defaults are consistent (a test checks it): nothing to read or check. This is
+        // the common case, and the policy server parses the settings on every request.
+        Value::Object(map) if map.is_empty() => return Ok(settings),
         Value::Object(map) => map,
         other => return Err(format!("settings must be an object, found {other}")),
     };
@@ -288,18 +291,17 @@ fn check_consistency(s: &Settings, p: &mut Problems) {
             ),
         );
     }
+    // The settings key of each path, spelled out only for a message.
     let framework_paths = s
         .frameworks
         .iter()
-        .flat_map(|(name, list)| list.iter().map(move |w| (format!("frameworks.{name}"), w)));
-    let global_paths = s
-        .writable_paths
-        .iter()
-        .map(|w| ("writablePaths".to_string(), w));
-    for (key, w) in global_paths.chain(framework_paths) {
+        .flat_map(|(name, list)| list.iter().map(move |w| (Some(name), w)));
+    let global_paths = s.writable_paths.iter().map(|w| (None, w));
+    for (name, w) in global_paths.chain(framework_paths) {
+        let key = || name.map_or("writablePaths".to_string(), |n| format!("frameworks.{n}"));
         if w.size_limit > *max {
             p.add(
-                &key,
+                &key(),
                 format!(
                     "{} asks for {}, above maxEmptyDirSizeLimit {max}",
                     w.path, w.size_limit
@@ -312,7 +314,7 @@ fn check_consistency(s: &Settings, p: &mut Problems) {
             .find(|f| overlap(&w.path, f))
         {
             p.add(
-                &key,
+                &key(),
                 format!(
                     "{} is at, under or above forbiddenWritablePaths entry {forbidden}",
                     w.path
@@ -331,5 +333,26 @@ fn check_consistency(s: &Settings, p: &mut Problems) {
                 s.framework_names()
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `{}` skips the reading and the checks: that is only right while the defaults pass them.
+    #[test]
+    fn the_defaults_pass_the_consistency_checks() {
+        let mut problems = Problems::default();
+        check_consistency(&Settings::default(), &mut problems);
+        assert_eq!(problems.0, Vec::<String>::new());
+    }
+
+    #[test]
+    fn empty_settings_are_the_checked_defaults() {
+        let empty = parse_settings(&serde_json::json!({})).unwrap();
+        let spelled = parse_settings(&serde_json::json!({"mode": "mutate"})).unwrap();
+        assert_eq!(empty, spelled);
+        assert_eq!(empty, Settings::default());
     }
 }

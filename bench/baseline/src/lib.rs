@@ -1,20 +1,21 @@
 //! Do-nothing policies to measure the engine's own cost against: `validate` parses the
-//! request and accepts it; with settings `{"echo": true}` it returns the object unchanged as a
-//! mutation (the cost of sending a whole pod back); with settings `{"answer": RESPONSE}` it
-//! parses the request and returns RESPONSE — the real policy's answer for that request, read
-//! once — so that everything the engine does with an answer costs the same as for the policy,
-//! and the difference is the policy's own work.
-
-use std::cell::RefCell;
+//! request (the object into a `serde_json::Value`, as a straightforward policy would) and
+//! accepts it; with settings `{"echo": true}` it returns the object unchanged as a mutation
+//! (the cost of building and writing a whole pod back); with settings `{"answer": RESPONSE}`
+//! it parses the request the same way and returns RESPONSE — the real policy's answer for that
+//! request — copied byte for byte out of the settings, never parsed or re-serialised. That is
+//! the floor any policy giving that answer pays (the answer "compiled in"), so that
+//! *policy − answer* is the policy's own work, also on a fresh instance per request.
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use wapc_guest::prelude::*;
 
 #[derive(Deserialize)]
-struct Payload {
+struct Payload<'a> {
     request: Request,
-    #[serde(default)]
-    settings: serde_json::Value,
+    #[serde(borrow, default)]
+    settings: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -23,30 +24,24 @@ struct Request {
     object: serde_json::Value,
 }
 
-thread_local! {
-    /// The answer's bytes, serialised on the first call.
-    static ANSWER: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+#[derive(Deserialize, Default)]
+struct Settings<'a> {
+    #[serde(borrow, default)]
+    answer: Option<&'a RawValue>,
+    #[serde(default)]
+    echo: bool,
 }
 
 fn validate(payload: &[u8]) -> CallResult {
     let payload: Payload = serde_json::from_slice(payload)?;
-    if let Some(answer) = payload.settings.get("answer") {
-        let cached = ANSWER.with(|a| a.borrow().clone());
-        return match cached {
-            Some(bytes) => Ok(bytes),
-            None => {
-                let bytes = serde_json::to_vec(answer)?;
-                ANSWER.with(|a| *a.borrow_mut() = Some(bytes.clone()));
-                Ok(bytes)
-            }
-        };
+    let settings: Settings = match payload.settings {
+        Some(raw) => serde_json::from_str(raw.get())?,
+        None => Settings::default(),
+    };
+    if let Some(answer) = settings.answer {
+        return Ok(answer.get().as_bytes().to_vec());
     }
-    if payload
-        .settings
-        .get("echo")
-        .and_then(serde_json::Value::as_bool)
-        == Some(true)
-    {
+    if settings.echo {
         kubewarden_policy_sdk::mutate_request(payload.request.object)
     } else {
         kubewarden_policy_sdk::accept_request()
