@@ -9,7 +9,7 @@ KWHOST := target/host/kwhost
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(CURDIR)/$(KWHOST))
 export KWCTL
 
-.PHONY: setup fmt fmt-check lint fixtures-check unit-tests host-tests e2e-tests runtime-tests test demo bench fuzz clean
+.PHONY: setup fmt fmt-check lint fixtures-check unit-tests host-tests e2e-tests runtime-tests test demo bench bench-instructions fuzz clean
 
 # Installs what the build and tests need and is not there yet.
 setup:
@@ -113,6 +113,17 @@ bench: policy.wasm $(KWHOST)
 	  w=$$($(KWHOST) bench --request-path test_data/$$f.json --settings-path target/bench/$$name.answer.json $(BASELINE) | median); \
 	  echo "$$name: $$b""policy $$p µs | parse+accept $$a | echo object $$e | answer only $$w | policy/answer $$(awk "BEGIN{printf \"%.2f\", $$p/$$w}") | own work $$(awk "BEGIN{printf \"%.1f\", $$p-$$w}") µs"; \
 	done
+
+# Instructions per evaluation on a fresh instance (valgrind callgrind; deterministic, unlike
+# wall-clock time here): `make bench-instructions [BENCH_BEFORE=old.wasm] [INSTR_FIXTURES=...]`.
+# Not part of `make test`; about 30 s per policy and fixture.
+INSTR_FIXTURES ?=
+bench-instructions: policy.wasm $(KWHOST)
+	cargo build -p baseline-policy --target=wasm32-wasip1 --release
+	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; } || \
+	  { echo "please install valgrind"; exit 1; }
+	@BEFORE=$(BENCH_BEFORE) bench/instructions.sh $(INSTR_FIXTURES)
 
 # Fuzzing (not part of `make test`): each target for FUZZ_SECONDS, from the committed seeds in
 # fuzz/corpus/ (new inputs go to fuzz/target/corpus/, crashes to fuzz/artifacts/). cargo-fuzz

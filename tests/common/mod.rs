@@ -6,7 +6,7 @@ pub mod restricted;
 
 use std::path::PathBuf;
 
-use agent_hardening_policy::response::Outcome;
+use agent_hardening_policy::response::{self, Outcome};
 use agent_hardening_policy::validate::evaluate;
 use serde_json::{Value, json};
 
@@ -52,7 +52,39 @@ pub fn all_fixtures() -> Vec<(String, Value)> {
 
 pub fn run(request: &Value, settings: Value) -> Outcome {
     let payload = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
-    evaluate(&payload)
+    let outcome = evaluate(&payload);
+    same_answer_bytes(&outcome);
+    outcome
+}
+
+/// A mutation's answer, written by hand (`response::to_bytes`), is byte for byte what
+/// serde_json writes for the SDK's `ValidationResponse` (same JSON when several audit
+/// annotations make the map's order random).
+fn same_answer_bytes(outcome: &Outcome) {
+    let Outcome::Mutate {
+        object,
+        warnings,
+        audit,
+    } = outcome
+    else {
+        return;
+    };
+    let copy = || Outcome::Mutate {
+        object: object.clone(),
+        warnings: warnings.clone(),
+        audit: audit.clone(),
+    };
+    let written = response::to_bytes(copy()).unwrap();
+    let serde = serde_json::to_vec(&response::to_response(copy())).unwrap();
+    if audit.len() > 1 {
+        let parse = |b: &[u8]| serde_json::from_slice::<Value>(b).unwrap();
+        assert_eq!(parse(&written), parse(&serde));
+    } else {
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            String::from_utf8(serde).unwrap()
+        );
+    }
 }
 
 pub fn run_default(request: &Value) -> Outcome {

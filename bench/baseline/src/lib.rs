@@ -15,7 +15,7 @@ use wapc_guest::prelude::*;
 struct Payload<'a> {
     request: Request,
     #[serde(borrow, default)]
-    settings: Option<&'a RawValue>,
+    settings: Option<Settings<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -34,10 +34,7 @@ struct Settings<'a> {
 
 fn validate(payload: &[u8]) -> CallResult {
     let payload: Payload = serde_json::from_slice(payload)?;
-    let settings: Settings = match payload.settings {
-        Some(raw) => serde_json::from_str(raw.get())?,
-        None => Settings::default(),
-    };
+    let settings = payload.settings.unwrap_or_default();
     if let Some(answer) = settings.answer {
         return Ok(answer.get().as_bytes().to_vec());
     }
