@@ -9,7 +9,7 @@ KWHOST := target/host/kwhost
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(CURDIR)/$(KWHOST))
 export KWCTL
 
-.PHONY: setup fmt fmt-check lint fixtures-check unit-tests host-tests e2e-tests runtime-tests test demo bench bench-instructions fuzz clean
+.PHONY: setup fmt fmt-check lint fixtures-check unit-tests host-tests e2e-tests runtime-tests test demo bench bench-instructions bench-profile fuzz clean
 
 # Installs what the build and tests need and is not there yet.
 setup:
@@ -124,6 +124,15 @@ bench-instructions: policy.wasm $(KWHOST)
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; } || \
 	  { echo "please install valgrind"; exit 1; }
 	@BEFORE=$(BENCH_BEFORE) bench/instructions.sh $(INSTR_FIXTURES)
+
+# Instructions per wasm function for one fixture (`make bench-profile PROFILE_FIXTURE=...`):
+# kwhost with KWHOST_PERFMAP=1 under callgrind, JIT code named through wasmtime's perf map.
+PROFILE_FIXTURE ?= bench/pod_30_containers
+bench-profile: $(KWHOST)
+	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; } || \
+	  { echo "please install valgrind"; exit 1; }
+	@bench/profile.sh $(PROFILE_FIXTURE)
 
 # Fuzzing (not part of `make test`): each target for FUZZ_SECONDS, from the committed seeds in
 # fuzz/corpus/ (new inputs go to fuzz/target/corpus/, crashes to fuzz/artifacts/). cargo-fuzz

@@ -80,8 +80,22 @@ fn read_module(path: &str) -> Result<Vec<u8>, BoxError> {
 }
 
 /// The engine as the policy server configures it for a waPC policy: WASI, default parameters.
+/// With `KWHOST_PERFMAP` set, the same default configuration also writes
+/// `/tmp/perf-<pid>.map`, naming the compiled wasm functions (for `bench/profile.sh`).
 fn builder(bytes: &[u8]) -> WasmtimeEngineProviderBuilder<'_> {
-    WasmtimeEngineProviderBuilder::new()
+    let builder = WasmtimeEngineProviderBuilder::new()
         .module_bytes(bytes)
-        .wasi_params(wapc::WasiParams::default())
+        .wasi_params(wapc::WasiParams::default());
+    if std::env::var_os("KWHOST_PERFMAP").is_none() {
+        return builder;
+    }
+    let mut config = wasmtime::Config::default();
+    config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    match wasmtime::Engine::new(&config) {
+        Ok(engine) => builder.engine(engine),
+        Err(e) => {
+            eprintln!("KWHOST_PERFMAP: no profiling engine ({e}); using the default one");
+            builder
+        }
+    }
 }
