@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use kubewarden_policy_sdk::response::ValidationResponse;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::json_out;
@@ -71,41 +70,26 @@ fn annotations(audit: Vec<(String, String)>) -> Option<HashMap<String, String>> 
     }
 }
 
-/// The fields of `ValidationResponse` after `mutated_object`, for writing a mutation by hand.
-#[derive(Serialize)]
-struct Tail {
-    audit_annotations: Option<HashMap<String, String>>,
-    warnings: Option<Vec<String>>,
-}
-
 /// The answer's bytes: those `serde_json::to_vec(&to_response(outcome))` gives (a test compares
-/// them), with the mutated object written by `json_out` instead of serde's serializer.
+/// them), with a mutated object written by `json_out` instead of serde's serializer, in the
+/// place serde leaves for it when the response is written without it.
 pub fn to_bytes(outcome: Outcome) -> wapc_guest::CallResult {
-    match outcome {
-        Outcome::Mutate {
-            object,
-            warnings,
-            audit,
-        } => {
-            let tail = serde_json::to_vec(&Tail {
-                audit_annotations: annotations(audit),
-                warnings: if warnings.is_empty() {
-                    None
-                } else {
-                    Some(warnings)
-                },
-            })?;
-            let mut out = Vec::with_capacity(MUTATED_HEAD.len() + 16 * 1024 + tail.len());
-            out.extend_from_slice(MUTATED_HEAD);
-            json_out::write_value(&mut out, &object);
-            // `tail` is `{"audit_annotations":…}`: its fields continue the response's object.
-            out.push(b',');
-            out.extend_from_slice(tail.get(1..).unwrap_or_default());
-            Ok(out)
-        }
-        other => Ok(serde_json::to_vec(&to_response(other))?),
-    }
+    let mut response = to_response(outcome);
+    let object = response.mutated_object.take();
+    let bytes = serde_json::to_vec(&response)?;
+    let Some(object) = object else {
+        return Ok(bytes);
+    };
+    // `accepted`, `message` and `code` come first and hold no text: the first match is the field.
+    const EMPTY: &[u8] = br#""mutated_object":null"#;
+    let Some(at) = bytes.windows(EMPTY.len()).position(|w| w == EMPTY) else {
+        response.mutated_object = Some(object);
+        return Ok(serde_json::to_vec(&response)?);
+    };
+    let (head, tail) = bytes.split_at(at + EMPTY.len() - "null".len());
+    let mut out = Vec::with_capacity(bytes.len() + 16 * 1024);
+    out.extend_from_slice(head);
+    json_out::write_value(&mut out, &object);
+    out.extend_from_slice(tail.get("null".len()..).unwrap_or_default());
+    Ok(out)
 }
-
-/// `ValidationResponse`'s fields before the object, as serde writes them for a mutation.
-const MUTATED_HEAD: &[u8] = br#"{"accepted":true,"message":null,"code":null,"mutated_object":"#;
