@@ -14,6 +14,7 @@
     )
 )]
 
+pub mod arena;
 pub mod capabilities;
 pub mod container_rules;
 pub mod empty_dir_limits;

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use crate::arena;
 use crate::fields::{Ctx, Missing};
 use crate::image_user::{self, ImageConfigs, OciHost};
 use crate::pod_spec::{Scope, check_template};
@@ -13,7 +14,7 @@ use crate::updates;
 use crate::workload::{self, POD_LOCATION, Plan};
 
 pub fn validate(payload: &[u8]) -> wapc_guest::CallResult {
-    response::to_bytes(evaluate(payload))
+    arena::during(|| response::to_bytes(evaluate(payload)))
 }
 
 fn reject(message: String) -> Outcome {
@@ -34,7 +35,8 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
         Ok(p) => p,
         Err(e) => return reject(format!("the admission request could not be read: {e}")),
     };
-    let settings = match cached(payload.settings.map_or("", |raw| raw.get())) {
+    // The cache outlives the call: its entries are made outside the arena.
+    let settings = match arena::outside(|| cached(payload.settings.map_or("", |raw| raw.get()))) {
         Ok(s) => s,
         Err(e) => return reject(format!("the policy settings are not valid: {e}")),
     };

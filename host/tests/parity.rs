@@ -98,3 +98,26 @@ fn the_module_stays_within_400_kb() {
     let size = std::fs::metadata(policy_wasm()).unwrap().len();
     assert!(size <= 400 * 1024, "policy.wasm is {size} bytes");
 }
+
+/// One instance answering many requests (kwctl, and policy servers that keep instances):
+/// the policy's request arena is handed back after each answer, so memory does not grow
+/// with the number of requests, and reusing it never changes an answer.
+#[test]
+fn a_reused_instance_answers_alike_and_gives_its_memory_back() {
+    let policy = Policy::load(policy_wasm().to_str().unwrap(), HostCalls::default()).unwrap();
+    let request: Value =
+        serde_json::from_slice(&std::fs::read(test_data("bench/pod_100_containers.json")).unwrap())
+            .unwrap();
+    let payload = serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
+    let first = policy.call("validate", &payload).unwrap();
+    assert!(first.len() > 50_000, "a mutation of the whole pod");
+    let before = kwhost::bench::peak_rss_kib().unwrap();
+    for i in 0..300 {
+        let answer = policy.call("validate", &payload).unwrap();
+        assert!(answer == first, "answer {i} differs from the first");
+    }
+    let growth = kwhost::bench::peak_rss_kib().unwrap() - before;
+    // Without the reset each call would keep what it allocated, until the arena is full
+    // (64 MiB) and the system allocator takes over.
+    assert!(growth < 16 * 1024, "peak memory grew by {growth} KiB");
+}
