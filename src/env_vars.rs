@@ -10,7 +10,7 @@ use std::rc::Rc;
 use serde_json::{Map, Value};
 
 use crate::field_path::FieldPath;
-use crate::fields::{Ctx, Missing, present};
+use crate::fields::{Ctx, Missing, list_to_extend, present};
 use crate::paths::clean;
 use crate::report::{Added, Target};
 use crate::writable_paths::{Kind, Mount, nearest};
@@ -26,14 +26,31 @@ pub struct PathVar<'s> {
 
 const HOME: &str = "HOME";
 
+/// How warnings name each added variable (`env HOME=/home/nobody`), written once per pod and
+/// shared by every container that gets it.
+#[derive(Default)]
+pub struct EnvTexts(Vec<(String, String, Rc<str>)>);
+
+impl EnvTexts {
+    fn text(&mut self, name: &str, path: &str) -> Rc<str> {
+        if let Some((_, _, text)) = self.0.iter().find(|(n, p, _)| n == name && p == path) {
+            return Rc::clone(text);
+        }
+        let text: Rc<str> = Rc::from(format!("env {name}={path}"));
+        self.0
+            .push((name.to_string(), path.to_string(), Rc::clone(&text)));
+        text
+    }
+}
+
 /// Checks and completes the container's `env` for `HOME` and `vars`.
 pub fn check<'s>(
     ctx: &mut Ctx<'_>,
     container: &mut Map<String, Value>,
-    cpath: &FieldPath<'_>,
-    target: &Target,
+    (cpath, target): (&FieldPath<'_>, &Target),
     vars: impl Iterator<Item = PathVar<'s>>,
     mounts: &[Mount],
+    texts: &mut EnvTexts,
 ) {
     let env_path = cpath.key("env");
     let home = ctx.settings.home.as_str();
@@ -73,7 +90,7 @@ pub fn check<'s>(
                 );
             }
         }
-        Missing::Add => add(ctx, container, target, &missing),
+        Missing::Add => add(ctx, container, target, &missing, texts),
     }
 }
 
@@ -82,14 +99,9 @@ fn add(
     container: &mut Map<String, Value>,
     target: &Target,
     missing: &[(&str, &str)],
+    texts: &mut EnvTexts,
 ) {
-    let env = container
-        .entry("env")
-        .or_insert_with(|| Value::Array(Vec::new()));
-    if env.is_null() {
-        *env = Value::Array(Vec::new());
-    }
-    let Some(list) = env.as_array_mut() else {
+    let Some(list) = list_to_extend(container, "env") else {
         return;
     };
     for (name, path) in missing {
@@ -97,8 +109,8 @@ fn add(
         entry.insert("name".into(), Value::String((*name).to_string()));
         entry.insert("value".into(), Value::String((*path).to_string()));
         list.push(Value::Object(entry));
-        let text: Rc<str> = Rc::from(format!("env {name}={path}"));
-        ctx.report.change(Added::Text(text), target);
+        ctx.report
+            .change(Added::Text(texts.text(name, path)), target);
     }
 }
 

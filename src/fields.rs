@@ -235,6 +235,19 @@ pub fn array_mut<'m>(
     }
 }
 
+/// The list at `parent[key]` to append to, created empty when absent or null; `None` when
+/// it is not a list (the rules report that elsewhere).
+pub fn list_to_extend<'m>(
+    parent: &'m mut Map<String, Value>,
+    key: &str,
+) -> Option<&'m mut Vec<Value>> {
+    // Looked up before inserting: `entry` would allocate the key on every call.
+    if parent.get(key).is_none_or(Value::is_null) {
+        parent.insert(key.to_string(), Value::Array(Vec::new()));
+    }
+    parent.get_mut(key).and_then(Value::as_array_mut)
+}
+
 /// Read-only twin of `array_mut`.
 pub fn array<'m>(
     ctx: &mut Ctx<'_>,

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value, json};
 
+use crate::fields::list_to_extend;
 use crate::settings::WritablePath;
 
 /// Volume name prefix for injected emptyDirs.
@@ -23,21 +24,20 @@ pub struct Injection {
 impl Injection {
     /// The volume for required path `index` (at `path`), named on first use so that it
     /// collides neither with `existing` (the pod's volumes) nor with another injected one.
-    pub fn volume_for(&mut self, index: usize, path: &str, existing: &BTreeSet<String>) -> String {
-        if let Some(name) = self.created.get(&index) {
-            return name.clone();
+    pub fn volume_for(&mut self, index: usize, path: &str, existing: &BTreeSet<String>) -> &str {
+        if !self.created.contains_key(&index) {
+            let base = volume_name(path);
+            let mut name = base.clone();
+            let mut n = 2;
+            while existing.contains(&name) || self.created.values().any(|n| *n == name) {
+                let suffix = format!("-{n}");
+                let keep = MAX_NAME_LEN.saturating_sub(suffix.len()).min(base.len());
+                name = format!("{}{suffix}", base.get(..keep).unwrap_or(&base));
+                n += 1;
+            }
+            self.created.insert(index, name);
         }
-        let base = volume_name(path);
-        let mut name = base.clone();
-        let mut n = 2;
-        while existing.contains(&name) || self.created.values().any(|n| *n == name) {
-            let suffix = format!("-{n}");
-            let keep = MAX_NAME_LEN.saturating_sub(suffix.len()).min(base.len());
-            name = format!("{}{suffix}", base.get(..keep).unwrap_or(&base));
-            n += 1;
-        }
-        self.created.insert(index, name.clone());
-        name
+        self.created.get(&index).map_or("", String::as_str)
     }
 
     /// How warnings describe the mount for required path `index`.
@@ -56,13 +56,7 @@ impl Injection {
         if self.created.is_empty() {
             return;
         }
-        let volumes = spec
-            .entry("volumes")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if volumes.is_null() {
-            *volumes = Value::Array(Vec::new());
-        }
-        let Some(list) = volumes.as_array_mut() else {
+        let Some(list) = list_to_extend(spec, "volumes") else {
             return;
         };
         for (index, name) in self.created {
@@ -76,13 +70,7 @@ impl Injection {
 /// Appends a mount of `volume` at `path` to the container; false if `volumeMounts` is not a
 /// list (already reported).
 pub fn push_mount(container: &mut Map<String, Value>, volume: &str, path: &str) -> bool {
-    let mounts = container
-        .entry("volumeMounts")
-        .or_insert_with(|| Value::Array(Vec::new()));
-    if mounts.is_null() {
-        *mounts = Value::Array(Vec::new());
-    }
-    match mounts.as_array_mut() {
+    match list_to_extend(container, "volumeMounts") {
         Some(list) => {
             let mut mount = Map::new();
             mount.insert("name".into(), Value::String(volume.to_string()));

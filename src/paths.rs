@@ -33,19 +33,20 @@ pub fn clean(path: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Whether `clean` would return `path` unchanged.
+/// Whether `clean` would return `path` unchanged: absolute, and every component after a `/`
+/// neither empty, `.` nor `..` (one pass over the bytes; mount paths are checked per mount).
 fn is_clean(path: &str) -> bool {
     if path == "/" {
         return true;
     }
-    let Some(rest) = path.strip_prefix('/') else {
+    let bytes = path.as_bytes();
+    if bytes.first() != Some(&b'/') {
         return false;
-    };
-    !rest.is_empty()
-        && !rest.ends_with('/')
-        && rest
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..")
+    }
+    bytes
+        .split(|&b| b == b'/')
+        .skip(1)
+        .all(|c| !matches!(c, b"" | b"." | b".."))
 }
 
 /// Why a path from the settings can't be used, if it can't: it must be absolute (it is then

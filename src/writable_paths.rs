@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use crate::env_vars::{self, PathVar};
+use crate::env_vars::{self, EnvTexts, PathVar};
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, Missing, present, shown};
 use crate::injection::{Injection, push_mount};
@@ -29,6 +29,7 @@ pub struct WritablePaths<'s> {
     /// Whether volumes can be added (`volumes` is absent or a list).
     can_add: bool,
     injection: Injection,
+    env_texts: EnvTexts,
 }
 
 /// How an unknown framework label is treated.
@@ -55,6 +56,7 @@ impl<'s> WritablePaths<'s> {
             names: volumes.names,
             can_add: volumes.well_formed,
             injection: Injection::default(),
+            env_texts: EnvTexts::default(),
         }
     }
 
@@ -80,7 +82,8 @@ impl<'s> WritablePaths<'s> {
                 writable: *ok,
             })
         });
-        env_vars::check(ctx, container, cpath, target, vars, &mounts);
+        let texts = &mut self.env_texts;
+        env_vars::check(ctx, container, (cpath, target), vars, &mounts, texts);
     }
 
     /// Adds the volumes the containers were given.
@@ -135,7 +138,7 @@ impl<'s> WritablePaths<'s> {
                 }
                 Missing::Add if self.can_add => {
                     let volume = self.injection.volume_for(j, &w.path, &self.names);
-                    if push_mount(container, &volume, &w.path) {
+                    if push_mount(container, volume, &w.path) {
                         added = true;
                         let text = Added::Text(self.injection.description(j, w));
                         ctx.report.change(text, target);
@@ -302,7 +305,7 @@ fn missing_volume(
 /// `/var/run/../var/log` lands on `/var/log` while a lexical reading says `/var/var/log`. No
 /// tool writes such paths; nothing legitimate is lost.
 fn no_backsteps(ctx: &mut Ctx<'_>, path: &str, at: &FieldPath<'_>) {
-    if path.split('/').any(|c| c == "..") {
+    if path.as_bytes().split(|&b| b == b'/').any(|c| c == b"..") {
         ctx.violation(
             at,
             &json!(path),
