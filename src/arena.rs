@@ -10,12 +10,18 @@
 //! say a value kept in a static, therefore stops the reset instead of being reused under it:
 //! the worst case is memory growth in an instance that is reused, never a dangling pointer.
 //! The arena keeps its first chunk for the next call and gives the others back; past
-//! `MAX_CHUNKS` chunks (about 64 MiB) a request's allocations go to the system allocator.
+//! `MAX_CHUNKS` chunks (16 MiB), or when the system allocator has no chunk to give, a request's
+//! allocations go to the system allocator, which reuses what is freed. Memory the arena holds
+//! is what the request allocated in all, not what it holds at its peak; the two differ little
+//! (1,106 KiB against 935 KiB for 100 containers), because the object's tree lives until the
+//! answer is written.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
-/// Chunk sizes double from the first one's (256 KiB in the module: 256 KiB … 32 MiB).
-const MAX_CHUNKS: usize = 8;
+/// Chunk sizes double from the first one's (256 KiB in the module: 256 KiB … 8 MiB, 16 MiB
+/// in all). A request's allocations add up to about 33 times its size (1.1 MiB for a pod with
+/// 100 containers), so only requests near the API server's size limit go past the arena.
+const MAX_CHUNKS: usize = 6;
 /// Alignment of the chunks themselves (allocations with larger alignment are padded).
 const CHUNK_ALIGN: usize = 16;
 
@@ -50,6 +56,8 @@ pub struct Bump {
     chunks: [Chunk; MAX_CHUNKS],
     /// Chunks in use; allocations come from the last one.
     used: usize,
+    /// Set when the system allocator refused a chunk: no more are asked for.
+    full: bool,
     /// The last chunk: its base pointer, and its first and past-the-end addresses.
     base_ptr: *mut u8,
     base: usize,
@@ -68,6 +76,7 @@ impl Bump {
             first_chunk,
             chunks: [Chunk::EMPTY; MAX_CHUNKS],
             used: 0,
+            full: false,
             base_ptr: std::ptr::null_mut(),
             base: 0,
             end: 0,
@@ -127,6 +136,9 @@ impl Bump {
     /// full or the system allocator has no more memory.
     #[cold]
     fn grow(&mut self, layout: Layout) -> Option<*mut u8> {
+        if self.full {
+            return None;
+        }
         let slot = self.chunks.get_mut(self.used)?;
         let doubled = self
             .first_chunk
@@ -137,6 +149,7 @@ impl Bump {
         // SAFETY: the layout has a non-zero size.
         let base_ptr = unsafe { System.alloc(chunk_layout) };
         if base_ptr.is_null() {
+            self.full = true;
             return None;
         }
         *slot = Chunk { base_ptr, len };
@@ -163,6 +176,7 @@ impl Bump {
             *chunk = Chunk::EMPTY;
         }
         self.used = self.used.min(1);
+        self.full = false;
         let first = self.chunks.first().copied().unwrap_or(Chunk::EMPTY);
         self.start_at(first);
     }
@@ -437,5 +451,92 @@ mod tests {
         assert_eq!(bytes(moved, 100), vec![3; 100]);
         assert_eq!(bump.live(), 1);
         unsafe { bump.dealloc(moved, layout(200, 1)) };
+    }
+
+    #[test]
+    fn a_refused_chunk_is_not_asked_for_again() {
+        let mut bump = Bump::new(1024);
+        bump.set_on(true);
+        let kept = filled(&mut bump, 100, 1);
+        // More than any address space: the system allocator refuses it.
+        let huge = unsafe { bump.alloc(layout(1 << 50, 1)) };
+        assert!(huge.is_null());
+        assert!(bump.full);
+        // Served by the system allocator from now on, the arena's blocks untouched.
+        let other = filled(&mut bump, 2000, 2);
+        assert!(!bump.owns(other));
+        assert_eq!(bytes(kept, 100), vec![1; 100]);
+        unsafe { bump.dealloc(other, layout(2000, 1)) };
+        unsafe { bump.dealloc(kept, layout(100, 1)) };
+        assert!(!bump.full, "the reset asks again");
+    }
+
+    /// Random allocations, frees and reallocations, with the arena switched on and off: live
+    /// blocks never overlap, keep their bytes, and are counted; at the end the arena is back
+    /// to its first chunk.
+    #[test]
+    fn random_use_keeps_every_live_block_intact() {
+        let mut bump = Bump::new(512);
+        let mut blocks: Vec<(*mut u8, usize, usize, u8)> = Vec::new();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for step in 0..4000u32 {
+            let r = next();
+            match r % 10 {
+                0 => {
+                    bump.set_on(r % 3 != 0);
+                }
+                1..=4 => {
+                    let size = 1 + (next() % 3000) as usize;
+                    let align = [1, 2, 8, 16, 64][(next() % 5) as usize];
+                    let ptr = unsafe { bump.alloc(layout(size, align)) };
+                    assert!(!ptr.is_null());
+                    assert_eq!(ptr.addr() % align, 0);
+                    let fill = (step % 251) as u8;
+                    unsafe { std::ptr::write_bytes(ptr, fill, size) };
+                    blocks.push((ptr, size, align, fill));
+                }
+                5..=7 if !blocks.is_empty() => {
+                    let (ptr, size, align, _) =
+                        blocks.swap_remove((next() as usize) % blocks.len());
+                    unsafe { bump.dealloc(ptr, layout(size, align)) };
+                }
+                _ if !blocks.is_empty() => {
+                    let i = (next() as usize) % blocks.len();
+                    let (ptr, size, align, fill) = blocks[i];
+                    let new_size = 1 + (next() % 4000) as usize;
+                    let new = unsafe { bump.realloc(ptr, layout(size, align), new_size) };
+                    assert!(!new.is_null());
+                    assert_eq!(new.addr() % align, 0);
+                    assert_eq!(
+                        bytes(new, size.min(new_size)),
+                        vec![fill; size.min(new_size)]
+                    );
+                    unsafe { std::ptr::write_bytes(new, fill, new_size) };
+                    blocks[i] = (new, new_size, align, fill);
+                }
+                _ => {}
+            }
+            let owned = blocks.iter().filter(|b| bump.owns(b.0)).count();
+            assert_eq!(bump.live(), owned, "step {step}");
+            if step % 50 == 0 {
+                for (k, &(p, size, _, fill)) in blocks.iter().enumerate() {
+                    assert_eq!(bytes(p, size), vec![fill; size], "step {step}");
+                    for &(q, other, _, _) in blocks.iter().skip(k + 1) {
+                        assert!(p.addr() + size <= q.addr() || q.addr() + other <= p.addr());
+                    }
+                }
+            }
+        }
+        for (ptr, size, align, _) in blocks {
+            unsafe { bump.dealloc(ptr, layout(size, align)) };
+        }
+        assert_eq!(bump.live(), 0);
+        assert!(bump.reserved() <= 3000 + 64 && bump.used <= 1);
     }
 }

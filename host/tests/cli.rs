@@ -349,24 +349,7 @@ fn the_guests_log_calls_are_answered_and_printed_on_stderr() {
 
 #[test]
 fn bench_prints_its_numbers() {
-    let request = test_data("pod_minimal.json");
-    let wasm = policy_wasm();
-    let out = kwhost(&[
-        "bench",
-        "-r",
-        request.to_str().unwrap(),
-        "--iterations",
-        "20",
-        "--warmup",
-        "2",
-        wasm.to_str().unwrap(),
-    ]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = bench_text("pod_minimal.json", 20, 2);
     assert!(text.contains("evaluations: 20"), "{text}");
     assert!(text.contains("per evaluation: min "), "{text}");
     assert!(text.contains("evaluations per second: "), "{text}");

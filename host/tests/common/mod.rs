@@ -34,6 +34,27 @@ pub fn kwhost(args: &[&str]) -> Output {
         .expect("kwhost runs")
 }
 
+/// `kwhost bench` of the policy on the fixture `request` (one reused instance): its report.
+pub fn bench_text(request: &str, iterations: usize, warmup: usize) -> String {
+    let request = test_data(request);
+    let out = kwhost(&[
+        "bench",
+        "-r",
+        request.to_str().unwrap(),
+        "--iterations",
+        &iterations.to_string(),
+        "--warmup",
+        &warmup.to_string(),
+        policy_wasm().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn stdout_json(out: &Output) -> serde_json::Value {
     assert!(
         out.status.success(),
