@@ -1,7 +1,7 @@
 //! The wasm module's allocator. While `validate` runs, memory comes from a bump arena: an
 //! allocation is a pointer increment and a free is a count decrement (the request's JSON tree,
-//! its additions and the answer are thousands of small strings and maps, and dlmalloc's
-//! bookkeeping was a fifth of a mutated pod's instructions). Everything else — the waPC
+//! its additions and the answer are thousands of small strings and maps, and dlmalloc's own
+//! code was an eighth of a mutated pod's instructions). Everything else — the waPC
 //! registry made at start-up, the settings cache, frees of memory from before — goes to the
 //! system allocator as before.
 //!
