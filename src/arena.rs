@@ -539,4 +539,31 @@ mod tests {
         assert_eq!(bump.live(), 0);
         assert!(bump.reserved() <= 3000 + 64 && bump.used <= 1);
     }
+
+    #[test]
+    fn a_chunk_ends_before_its_end_address() {
+        let base = std::ptr::null_mut::<u8>().wrapping_add(4096);
+        let chunk = Chunk {
+            base_ptr: base,
+            len: 100,
+        };
+        assert_eq!(chunk.offset_of(4096), Some(0));
+        assert_eq!(chunk.offset_of(4195), Some(99));
+        assert_eq!(chunk.offset_of(4196), None);
+        assert_eq!(chunk.offset_of(4095), None);
+        assert_eq!(chunk.layout(), Some(layout(100, CHUNK_ALIGN)));
+
+        let mut bump = Bump::new(1024);
+        bump.set_on(true);
+        // A block that fills the chunk exactly comes from it, and the next byte is not the
+        // arena's.
+        let full = filled(&mut bump, 1024 - 16, 3);
+        assert_eq!(bump.reserved(), 1024);
+        let rest = unsafe { bump.alloc(layout(16, 1)) };
+        assert_eq!(bump.reserved(), 1024, "the last 16 bytes fit");
+        assert!(bump.in_last(rest.addr()));
+        assert!(!bump.in_last(rest.addr() + 16));
+        unsafe { bump.dealloc(rest, layout(16, 1)) };
+        unsafe { bump.dealloc(full, layout(1024 - 16, 1)) };
+    }
 }
