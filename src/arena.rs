@@ -329,14 +329,27 @@ mod tests {
         ptr
     }
 
+    /// An arena switched on, its first chunk `first_chunk` bytes.
+    fn arena_on(first_chunk: usize) -> Bump {
+        let mut bump = Bump::new(first_chunk);
+        bump.set_on(true);
+        bump
+    }
+
+    /// A 100-byte block filled with `byte` that is not the last one (another follows it).
+    fn block_not_last(bump: &mut Bump, byte: u8) -> *mut u8 {
+        let ptr = filled(bump, 100, byte);
+        filled(bump, 10, 1);
+        ptr
+    }
+
     fn bytes(ptr: *mut u8, size: usize) -> Vec<u8> {
         unsafe { std::slice::from_raw_parts(ptr, size) }.to_vec()
     }
 
     #[test]
     fn allocations_are_aligned_and_apart() {
-        let mut bump = Bump::new(4096);
-        bump.set_on(true);
+        let mut bump = arena_on(4096);
         let mut seen: Vec<(usize, usize)> = Vec::new();
         for (i, align) in [1, 8, 2, 64, 16, 4096, 4, 8192].into_iter().enumerate() {
             let size = 3 + i * 5;
@@ -366,8 +379,7 @@ mod tests {
 
     #[test]
     fn the_arena_starts_again_once_nothing_in_it_is_alive() {
-        let mut bump = Bump::new(1024);
-        bump.set_on(true);
+        let mut bump = arena_on(1024);
         let first = filled(&mut bump, 16, 1);
         let kept = filled(&mut bump, 600, 2);
         let big = filled(&mut bump, 5000, 3);
@@ -387,8 +399,7 @@ mod tests {
 
     #[test]
     fn the_last_allocation_grows_and_shrinks_in_place() {
-        let mut bump = Bump::new(4096);
-        bump.set_on(true);
+        let mut bump = arena_on(4096);
         let ptr = filled(&mut bump, 100, 9);
         let grown = unsafe { bump.realloc(ptr, layout(100, 1), 300) };
         assert_eq!(grown, ptr);
@@ -402,10 +413,8 @@ mod tests {
 
     #[test]
     fn an_earlier_allocation_moves_with_its_bytes() {
-        let mut bump = Bump::new(4096);
-        bump.set_on(true);
-        let ptr = filled(&mut bump, 100, 6);
-        let _after = filled(&mut bump, 10, 1);
+        let mut bump = arena_on(4096);
+        let ptr = block_not_last(&mut bump, 6);
         let moved = unsafe { bump.realloc(ptr, layout(100, 1), 3000) };
         assert_ne!(moved, ptr);
         assert_eq!(bytes(moved, 100), vec![6; 100]);
@@ -418,8 +427,7 @@ mod tests {
 
     #[test]
     fn a_full_arena_falls_back_to_the_system_allocator() {
-        let mut bump = Bump::new(64);
-        bump.set_on(true);
+        let mut bump = arena_on(64);
         let mut arena = Vec::new();
         for _ in 0..MAX_CHUNKS {
             // Each fills a chunk of its own: size + alignment is the chunk's length.
@@ -441,10 +449,8 @@ mod tests {
 
     #[test]
     fn an_arena_block_moved_while_off_leaves_the_arena() {
-        let mut bump = Bump::new(4096);
-        bump.set_on(true);
-        let ptr = filled(&mut bump, 100, 3);
-        let _after = filled(&mut bump, 10, 1);
+        let mut bump = arena_on(4096);
+        let ptr = block_not_last(&mut bump, 3);
         bump.set_on(false);
         let moved = unsafe { bump.realloc(ptr, layout(100, 1), 200) };
         assert!(!bump.owns(moved));
@@ -455,8 +461,7 @@ mod tests {
 
     #[test]
     fn a_refused_chunk_is_not_asked_for_again() {
-        let mut bump = Bump::new(1024);
-        bump.set_on(true);
+        let mut bump = arena_on(1024);
         let kept = filled(&mut bump, 100, 1);
         // More than any address space: the system allocator refuses it.
         let huge = unsafe { bump.alloc(layout(1 << 50, 1)) };
@@ -553,8 +558,7 @@ mod tests {
         assert_eq!(chunk.offset_of(4095), None);
         assert_eq!(chunk.layout(), Some(layout(100, CHUNK_ALIGN)));
 
-        let mut bump = Bump::new(1024);
-        bump.set_on(true);
+        let mut bump = arena_on(1024);
         // A block that fills the chunk exactly comes from it, and the next byte is not the
         // arena's.
         let full = filled(&mut bump, 1024 - 16, 3);

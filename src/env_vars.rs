@@ -47,7 +47,8 @@ impl EnvTexts {
 pub fn check<'s>(
     ctx: &mut Ctx<'_>,
     container: &mut Map<String, Value>,
-    (cpath, target): (&FieldPath<'_>, &Target),
+    cpath: &FieldPath<'_>,
+    target: &Target,
     vars: impl Iterator<Item = PathVar<'s>>,
     mounts: &[Mount],
     texts: &mut EnvTexts,

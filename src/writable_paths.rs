@@ -83,7 +83,7 @@ impl<'s> WritablePaths<'s> {
             })
         });
         let texts = &mut self.env_texts;
-        env_vars::check(ctx, container, (cpath, target), vars, &mounts, texts);
+        env_vars::check(ctx, container, cpath, target, vars, &mounts, texts);
     }
 
     /// Adds the volumes the containers were given.
