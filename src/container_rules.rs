@@ -1,7 +1,8 @@
 //! Rules for one container — regular, init (native sidecars included) or ephemeral: its
 //! securityContext, capabilities, host ports, and `host` on probes and lifecycle handlers.
 
-use serde_json::{Map, Value, json};
+use crate::json;
+use crate::json::{Map, Value};
 
 use crate::capabilities::normalise;
 use crate::exceptions::{self, Granted};
@@ -15,7 +16,7 @@ use crate::settings::ImageUserCheck;
 pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
 
 /// How warnings name a container: `agent`, `init setup`, `ephemeral debugger`.
-pub fn target_name(list: &str, container: &Map<String, Value>) -> Target {
+pub fn target_name(list: &str, container: &Map) -> Target {
     let name = container
         .get("name")
         .and_then(Value::as_str)
@@ -32,7 +33,7 @@ pub fn target_name(list: &str, container: &Map<String, Value>) -> Target {
 /// containers added to an existing pod).
 pub fn check_container(
     ctx: &mut Ctx<'_>,
-    container: &mut Map<String, Value>,
+    container: &mut Map,
     path: &FieldPath<'_>,
     target: &Target,
     gaps: Option<PodGaps>,
@@ -193,7 +194,7 @@ fn check_added(ctx: &mut Ctx<'_>, name: &Value, path: &FieldPath<'_>, target: &T
 }
 
 /// hostPort must be unset or 0.
-fn host_ports(ctx: &mut Ctx<'_>, container: &Map<String, Value>, path: &FieldPath<'_>) {
+fn host_ports(ctx: &mut Ctx<'_>, container: &Map, path: &FieldPath<'_>) {
     let Some(ports) = array(ctx, container, "ports", path) else {
         return;
     };
@@ -212,7 +213,7 @@ const HANDLERS: [&str; 2] = ["postStart", "preStop"];
 const HOST_ACTIONS: [&str; 2] = ["httpGet", "tcpSocket"];
 
 /// Probes and lifecycle handlers may not aim at another host.
-fn probe_hosts(ctx: &mut Ctx<'_>, container: &Map<String, Value>, path: &FieldPath<'_>) {
+fn probe_hosts(ctx: &mut Ctx<'_>, container: &Map, path: &FieldPath<'_>) {
     for probe in PROBES {
         if let Some(handler) = present(container.get(probe)) {
             handler_host(ctx, handler, &path.key(probe));

@@ -4,7 +4,8 @@
 
 use std::rc::Rc;
 
-use serde_json::{Map, Value, json};
+use crate::json;
+use crate::json::{Map, Value};
 
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, Missing, present};
@@ -13,7 +14,7 @@ use crate::settings::parse::quantity_value;
 
 /// Checks, and in mutate mode completes, the sizeLimit of `volume` (at `item`) if it is an
 /// emptyDir.
-pub fn check(ctx: &mut Ctx<'_>, volume: &mut Map<String, Value>, item: &FieldPath<'_>) {
+pub fn check(ctx: &mut Ctx<'_>, volume: &mut Map, item: &FieldPath<'_>) {
     let (mut name, mut empty_dir) = (None, None);
     for (key, value) in volume.iter_mut() {
         match key.as_str() {
@@ -34,12 +35,7 @@ pub fn check(ctx: &mut Ctx<'_>, volume: &mut Map<String, Value>, item: &FieldPat
         }
     }
 }
-fn size_limit(
-    ctx: &mut Ctx<'_>,
-    empty_dir: &mut Map<String, Value>,
-    path: &FieldPath<'_>,
-    name: &str,
-) {
+fn size_limit(ctx: &mut Ctx<'_>, empty_dir: &mut Map, path: &FieldPath<'_>, name: &str) {
     let s = ctx.settings;
     let max = &s.max_empty_dir_size_limit;
     let allowed = || format!("a sizeLimit above 0 and at most {max} (maxEmptyDirSizeLimit)");
@@ -55,7 +51,7 @@ fn size_limit(
             Missing::Report => ctx.missing_violation(path.key("sizeLimit"), allowed()),
             Missing::Ignore => {}
         },
-        Some(value) => match quantity_value(value) {
+        Some(value) => match quantity_value(&serde_json::Value::from(value)) {
             // Zero is no limit at all to the kubelet.
             Ok(size) if size <= *max && !size.is_zero() => {}
             Ok(_) => {

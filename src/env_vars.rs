@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, Missing, list_to_extend, present};
@@ -46,7 +46,7 @@ impl EnvTexts {
 /// Checks and completes the container's `env` for `HOME` and `vars`.
 pub fn check<'s>(
     ctx: &mut Ctx<'_>,
-    container: &mut Map<String, Value>,
+    container: &mut Map,
     cpath: &FieldPath<'_>,
     target: &Target,
     vars: impl Iterator<Item = PathVar<'s>>,
@@ -97,7 +97,7 @@ pub fn check<'s>(
 
 fn add(
     ctx: &mut Ctx<'_>,
-    container: &mut Map<String, Value>,
+    container: &mut Map,
     target: &Target,
     missing: &[(&str, &str)],
     texts: &mut EnvTexts,

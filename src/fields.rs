@@ -5,7 +5,7 @@
 
 use std::fmt::Display;
 
-use serde_json::{Map, Value};
+use crate::json::{Array, Map, Value};
 
 use crate::exceptions::Granted;
 use crate::field_path::FieldPath;
@@ -40,7 +40,7 @@ pub enum Child<'a> {
     Missing,
     /// Present with the wrong type; already reported, nothing below it is checked.
     Malformed,
-    Object(&'a mut Map<String, Value>),
+    Object(&'a mut Map),
 }
 
 impl Child<'_> {
@@ -108,12 +108,7 @@ impl<'a> Ctx<'a> {
 
     /// The object at `parent[key]` (whose path is `path`), created empty when missing and the
     /// mode adds fields.
-    pub fn child<'m>(
-        &mut self,
-        parent: &'m mut Map<String, Value>,
-        key: &str,
-        path: &FieldPath<'_>,
-    ) -> Child<'m> {
+    pub fn child<'m>(&mut self, parent: &'m mut Map, key: &str, path: &FieldPath<'_>) -> Child<'m> {
         let create = self.adds();
         self.child_if(parent, key, path, create)
     }
@@ -121,7 +116,7 @@ impl<'a> Ctx<'a> {
     /// Like `child`, but creates the object only when `create` is true.
     pub fn child_if<'m>(
         &mut self,
-        parent: &'m mut Map<String, Value>,
+        parent: &'m mut Map,
         key: &str,
         path: &FieldPath<'_>,
         create: bool,
@@ -220,10 +215,10 @@ impl<'a> Ctx<'a> {
 /// The array at `parent[key]` (absent or null: none); a non-array is reported.
 pub fn array_mut<'m>(
     ctx: &mut Ctx<'_>,
-    parent: &'m mut Map<String, Value>,
+    parent: &'m mut Map,
     key: &str,
     path: &FieldPath<'_>,
-) -> Option<&'m mut Vec<Value>> {
+) -> Option<&'m mut Array> {
     match parent.get_mut(key) {
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => Some(items),
@@ -237,13 +232,10 @@ pub fn array_mut<'m>(
 
 /// The list at `parent[key]` to append to, created empty when absent or null; `None` when
 /// it is not a list (the rules report that elsewhere).
-pub fn list_to_extend<'m>(
-    parent: &'m mut Map<String, Value>,
-    key: &str,
-) -> Option<&'m mut Vec<Value>> {
+pub fn list_to_extend<'m>(parent: &'m mut Map, key: &str) -> Option<&'m mut Array> {
     // Looked up before inserting: `entry` would allocate the key on every call.
     if parent.get(key).is_none_or(Value::is_null) {
-        parent.insert(key.to_string(), Value::Array(Vec::new()));
+        parent.insert(key.to_string(), Value::Array(Array::new()));
     }
     parent.get_mut(key).and_then(Value::as_array_mut)
 }
@@ -251,10 +243,10 @@ pub fn list_to_extend<'m>(
 /// Read-only twin of `array_mut`.
 pub fn array<'m>(
     ctx: &mut Ctx<'_>,
-    parent: &'m Map<String, Value>,
+    parent: &'m Map,
     key: &str,
     path: &FieldPath<'_>,
-) -> Option<&'m Vec<Value>> {
+) -> Option<&'m Array> {
     match parent.get(key) {
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => Some(items),

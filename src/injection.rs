@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use serde_json::{Map, Value, json};
+use crate::json;
+use crate::json::{Map, Value};
 
 use crate::fields::list_to_extend;
 use crate::settings::WritablePath;
@@ -52,7 +53,7 @@ impl Injection {
     }
 
     /// Adds the volumes the containers were given to the pod spec.
-    pub fn add_volumes(self, spec: &mut Map<String, Value>, required: &[&WritablePath]) {
+    pub fn add_volumes(self, spec: &mut Map, required: &[&WritablePath]) {
         if self.created.is_empty() {
             return;
         }
@@ -69,7 +70,7 @@ impl Injection {
 
 /// Appends a mount of `volume` at `path` to the container; false if `volumeMounts` is not a
 /// list (already reported).
-pub fn push_mount(container: &mut Map<String, Value>, volume: &str, path: &str) -> bool {
+pub fn push_mount(container: &mut Map, volume: &str, path: &str) -> bool {
     match list_to_extend(container, "volumeMounts") {
         Some(list) => {
             let mut mount = Map::new();

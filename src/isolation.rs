@@ -1,7 +1,8 @@
 //! Optional stronger isolation (L2), both off by default: a sandboxed runtime class
 //! (`runtimeClass`), and no Kubernetes API token in the pod (`serviceAccountToken`).
 
-use serde_json::{Map, Value, json};
+use crate::json;
+use crate::json::{Map, Value};
 
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, Missing, present};
@@ -10,7 +11,7 @@ use crate::settings::ServiceAccountToken;
 
 /// `runtimeClassName`: filled with `runtimeClass.default` when unset; one outside
 /// `runtimeClass.allowed` (when that list is not empty) is refused. Never overwritten.
-pub fn runtime_class(ctx: &mut Ctx<'_>, spec: &mut Map<String, Value>, path: &FieldPath<'_>) {
+pub fn runtime_class(ctx: &mut Ctx<'_>, spec: &mut Map, path: &FieldPath<'_>) {
     let rc = &ctx.settings.runtime_class;
     let key = "runtimeClassName";
     let allowed = || {
@@ -85,11 +86,7 @@ fn has_api_token(volume: &Value, allowed: &[String]) -> bool {
 /// `automountServiceAccountToken`: `default-off` and `forbid` set it to false on pods that
 /// don't set it (and take back the token volume the API server already added for it);
 /// `forbid` also refuses `true` and projected token volumes.
-pub fn service_account_token(
-    ctx: &mut Ctx<'_>,
-    spec: &mut Map<String, Value>,
-    path: &FieldPath<'_>,
-) {
+pub fn service_account_token(ctx: &mut Ctx<'_>, spec: &mut Map, path: &FieldPath<'_>) {
     let mode = ctx.settings.service_account_token;
     if mode == ServiceAccountToken::Keep {
         return;
@@ -145,7 +142,7 @@ pub fn service_account_token(
 }
 
 /// Removes the ServiceAccount plugin's token volume and every mount of it; returns its name.
-fn take_injected_token(spec: &mut Map<String, Value>) -> Option<String> {
+fn take_injected_token(spec: &mut Map) -> Option<String> {
     let volumes = spec.get_mut("volumes").and_then(Value::as_array_mut)?;
     let at = volumes.iter().position(is_injected_token_volume)?;
     let volume = volumes.remove(at);

@@ -25,7 +25,7 @@ pub mod fields;
 pub mod image_user;
 pub mod injection;
 pub mod isolation;
-pub mod json_out;
+pub mod json;
 pub mod paths;
 pub mod pod_rules;
 pub mod pod_spec;

@@ -1,7 +1,7 @@
 //! Pod-level rules: host namespaces, the pod securityContext (identity, seccomp, SELinux,
 //! AppArmor, sysctls) and the AppArmor annotations.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, is_false, present};
@@ -28,7 +28,7 @@ const HOST_NAMESPACES: [&str; 3] = ["hostNetwork", "hostPID", "hostIPC"];
 const APPARMOR_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
 
 /// Checks (and in mutate mode hardens) the pod-level fields of the pod spec at `path`.
-pub fn check_pod(ctx: &mut Ctx<'_>, spec: &mut Map<String, Value>, path: &FieldPath<'_>) {
+pub fn check_pod(ctx: &mut Ctx<'_>, spec: &mut Map, path: &FieldPath<'_>) {
     for key in HOST_NAMESPACES {
         if let Some(v) = present(spec.get(key))
             && !is_false(v)
@@ -91,7 +91,7 @@ pub fn check_annotations(ctx: &mut Ctx<'_>, metadata: Option<&Value>, meta_path:
 
 /// Windows pods are refused: every field of the profile is Linux-only, and the API server
 /// rejects them on a pod with `spec.os.name: windows`. Returns whether the pod was refused.
-pub fn refuse_windows(ctx: &mut Ctx<'_>, spec: &Map<String, Value>, path: &FieldPath<'_>) -> bool {
+pub fn refuse_windows(ctx: &mut Ctx<'_>, spec: &Map, path: &FieldPath<'_>) -> bool {
     let os = spec.get("os").and_then(|os| os.get("name"));
     if os.and_then(Value::as_str) != Some("windows") {
         return false;

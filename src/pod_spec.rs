@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use crate::container_rules::{CONTAINER_LISTS, check_container, target_name};
 use crate::field_path::FieldPath;
@@ -35,7 +35,7 @@ pub struct Location<'p> {
 /// `claims`: the names of a StatefulSet's volumeClaimTemplates, writable volumes of its pods.
 pub fn check_template(
     ctx: &mut Ctx<'_>,
-    template: &mut Map<String, Value>,
+    template: &mut Map,
     at: &Location<'_>,
     scope: &Scope,
     claims: &[String],
@@ -112,10 +112,10 @@ pub fn check_template(
 /// Calls `each` once for every container of `list`, with its path and warning name.
 fn walk_list(
     ctx: &mut Ctx<'_>,
-    spec: &mut Map<String, Value>,
+    spec: &mut Map,
     spec_path: &FieldPath<'_>,
     list: &str,
-    mut each: impl FnMut(&mut Ctx<'_>, &mut Map<String, Value>, &FieldPath<'_>, &Target),
+    mut each: impl FnMut(&mut Ctx<'_>, &mut Map, &FieldPath<'_>, &Target),
 ) {
     let Some(containers) = array_mut(ctx, spec, list, spec_path) else {
         return;

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::rc::Rc;
 
-use serde_json::Value;
+use crate::json::Value;
 
 /// What a change was made to: the pod spec, or a container (or volume) by the name warnings
 /// show (`agent`, `init setup`, `volume scratch`), shared so that recording many changes to one
@@ -203,7 +203,7 @@ fn targets_text(targets: &[Rc<str>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn long_lists_are_cut() {

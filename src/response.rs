@@ -2,13 +2,11 @@
 
 use std::collections::HashMap;
 
+use crate::json::{self, Value};
 use kubewarden_policy_sdk::response::ValidationResponse;
-use serde_json::Value;
-
-use crate::json_out;
 
 /// The decision, decided elsewhere; this module only reports it.
-pub enum Outcome {
+pub enum Outcome<'s> {
     Accept {
         warnings: Vec<String>,
         /// Audit annotations (the exceptions used), as `(key, value)`.
@@ -16,6 +14,9 @@ pub enum Outcome {
     },
     Mutate {
         object: Value,
+        /// The text `object` was read from (`json::parse` with spans), or any text for an
+        /// object built otherwise.
+        source: &'s str,
         warnings: Vec<String>,
         audit: Vec<(String, String)>,
     },
@@ -28,7 +29,7 @@ pub enum Outcome {
 /// HTTP status for a rejected object: the request is invalid as submitted.
 const REJECT_CODE: u16 = 400;
 
-pub fn to_response(outcome: Outcome) -> ValidationResponse {
+pub fn to_response(outcome: Outcome<'_>) -> ValidationResponse {
     let some = |w: Vec<String>| if w.is_empty() { None } else { Some(w) };
     match outcome {
         Outcome::Accept { warnings, audit } => ValidationResponse {
@@ -43,11 +44,12 @@ pub fn to_response(outcome: Outcome) -> ValidationResponse {
             object,
             warnings,
             audit,
+            ..
         } => ValidationResponse {
             accepted: true,
             message: None,
             code: None,
-            mutated_object: Some(object),
+            mutated_object: Some(serde_json::Value::from(&object)),
             audit_annotations: annotations(audit),
             warnings: some(warnings),
         },
@@ -71,25 +73,34 @@ fn annotations(audit: Vec<(String, String)>) -> Option<HashMap<String, String>> 
 }
 
 /// The answer's bytes: those `serde_json::to_vec(&to_response(outcome))` gives (a test compares
-/// them), with a mutated object written by `json_out` instead of serde's serializer, in the
-/// place serde leaves for it when the response is written without it.
-pub fn to_bytes(outcome: Outcome) -> wapc_guest::CallResult {
+/// them), with a mutated object written by `json::write` in the place serde leaves for it when
+/// the response is written without it; what no rule touched is copied from the request.
+pub fn to_bytes(outcome: Outcome<'_>) -> wapc_guest::CallResult {
+    let (outcome, object) = match outcome {
+        Outcome::Mutate {
+            object,
+            source,
+            warnings,
+            audit,
+        } => (Outcome::Accept { warnings, audit }, Some((object, source))),
+        other => (other, None),
+    };
+    // An acceptance's response is a mutation's without the object.
     let mut response = to_response(outcome);
-    let object = response.mutated_object.take();
     let bytes = serde_json::to_vec(&response)?;
-    let Some(object) = object else {
+    let Some((object, source)) = object else {
         return Ok(bytes);
     };
     // `accepted`, `message` and `code` come first and hold no text: the first match is the field.
     const EMPTY: &[u8] = br#""mutated_object":null"#;
     let Some(at) = bytes.windows(EMPTY.len()).position(|w| w == EMPTY) else {
-        response.mutated_object = Some(object);
+        response.mutated_object = Some(serde_json::Value::from(&object));
         return Ok(serde_json::to_vec(&response)?);
     };
     let (head, tail) = bytes.split_at(at + EMPTY.len() - "null".len());
-    let mut out = Vec::with_capacity(bytes.len() + 16 * 1024);
+    let mut out = Vec::with_capacity(bytes.len() + source.len() + 16 * 1024);
     out.extend_from_slice(head);
-    json_out::write_value(&mut out, &object);
+    json::write::write_value(&mut out, &object, Some(source));
     out.extend_from_slice(tail.get("null".len()..).unwrap_or_default());
     Ok(out)
 }

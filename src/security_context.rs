@@ -1,7 +1,8 @@
 //! Rules on securityContext fields that exist at both pod and container level: identity,
 //! seccomp, SELinux, AppArmor and Windows hostProcess.
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::json::{Map, Value};
 
 use crate::exceptions::{self, Granted};
 use crate::field_path::FieldPath;
@@ -265,7 +266,7 @@ const WEAKNESSES: [&str; 3] = [
 
 impl PodGaps {
     /// Reads the gaps of the pod spec `spec`.
-    pub fn of(spec: &serde_json::Map<String, Value>, allowed_seccomp: &[String]) -> Self {
+    pub fn of(spec: &Map, allowed_seccomp: &[String]) -> Self {
         let sc = spec.get("securityContext");
         let get = |key: &str| sc.and_then(|sc| sc.get(key)).filter(|v| !v.is_null());
         let unset_or_root = |v: Option<&Value>| v.is_none_or(|v| v.as_i64() == Some(0));

@@ -3,7 +3,7 @@
 //! finalizer) is let through, as is any object being deleted; on a running Pod only the images
 //! that changed are looked at.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use crate::container_rules::CONTAINER_LISTS;
 use crate::field_path::FieldPath;
@@ -34,7 +34,7 @@ pub fn controlled(object: &Value) -> bool {
 
 /// The value at `keys` under `root`, if there is one.
 pub fn at<'v>(root: &'v Value, keys: &[&str]) -> Option<&'v Value> {
-    keys.iter().try_fold(root, |node, key| node.get(*key))
+    keys.iter().try_fold(root, |node, key| node.get(key))
 }
 
 /// Whether the pod template at `keys` is the same in `object` and in `old` (as JSON: key order

@@ -1,6 +1,6 @@
 //! The waPC `validate` entry point: read the request once, walk the pod spec once, answer.
 
-use serde_json::Value;
+use crate::json::{self, Value};
 
 use crate::arena;
 use crate::fields::{Ctx, Missing};
@@ -17,7 +17,7 @@ pub fn validate(payload: &[u8]) -> wapc_guest::CallResult {
     arena::during(|| response::to_bytes(evaluate(payload)))
 }
 
-fn reject(message: String) -> Outcome {
+fn reject(message: String) -> Outcome<'static> {
     Outcome::Reject {
         message,
         warnings: Vec::new(),
@@ -25,12 +25,12 @@ fn reject(message: String) -> Outcome {
 }
 
 /// The whole decision for one waPC payload, reading image configs from the policy server.
-pub fn evaluate(payload: &[u8]) -> Outcome {
+pub fn evaluate(payload: &[u8]) -> Outcome<'_> {
     evaluate_with(payload, &mut OciHost)
 }
 
 /// The whole decision for one waPC payload, reading image configs from `images`.
-pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
+pub fn evaluate_with<'p>(payload: &'p [u8], images: &mut dyn ImageConfigs) -> Outcome<'p> {
     let payload: Payload = match serde_json::from_slice(payload) {
         Ok(p) => p,
         Err(e) => return reject(format!("the admission request could not be read: {e}")),
@@ -49,15 +49,17 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
     // so background audit reports what admission would add (stricter only, never looser).
     let audit = settings.audit_as_validate && request.without_user();
     // Only now is the object worth building: pass-through requests never parse it.
-    let mut object: Value = match request.object.map(|raw| serde_json::from_str(raw.get())) {
-        None => Value::Null,
-        Some(Ok(object)) => object,
-        Some(Err(e)) => return reject(format!("the object could not be read: {e}")),
+    // Read with the places of its lists and objects, so that what no rule touches is written
+    // back as the request's own bytes (`response::to_bytes`).
+    let source = request.object.map_or("null", |raw| raw.get());
+    let mut object = match json::parse(source, true) {
+        Ok(object) => object,
+        Err(e) => return reject(format!("the object could not be read: {e}")),
     };
     let old = || {
         request
             .old_object
-            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+            .and_then(|raw| json::parse(raw.get(), false).ok())
     };
     let missing = missing_fields(&plan, &settings, audit, &object);
     let mut ctx = Ctx::new(&settings, missing);
@@ -83,7 +85,7 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
             };
             let mut node = &mut object;
             for key in &w.keys {
-                match node.get_mut(*key) {
+                match node.get_mut(key) {
                     Some(next) if !next.is_null() => node = next,
                     // No template (a ReplicationController may omit it): nothing to check.
                     _ => return accept(Vec::new()),
@@ -104,7 +106,7 @@ pub fn evaluate_with(payload: &[u8], images: &mut dyn ImageConfigs) -> Outcome {
         }
     }
     image_user::check(&mut ctx, images);
-    decide(ctx.report, object)
+    decide(ctx.report, object, source)
 }
 
 /// What becomes of a missing hardened field: added (mutate), reported (validate mode, and the
@@ -128,14 +130,14 @@ fn missing_fields(plan: &Plan<'_>, settings: &Settings, audit: bool, object: &Va
     }
 }
 
-fn accept(warnings: Vec<String>) -> Outcome {
+fn accept(warnings: Vec<String>) -> Outcome<'static> {
     Outcome::Accept {
         warnings,
         audit: Vec::new(),
     }
 }
 
-fn decide(report: Report, object: Value) -> Outcome {
+fn decide(report: Report, object: Value, source: &str) -> Outcome<'_> {
     if !report.violations.is_empty() {
         Outcome::Reject {
             message: report.rejection_message(),
@@ -147,6 +149,7 @@ fn decide(report: Report, object: Value) -> Outcome {
         let audit = report.audit_annotations();
         Outcome::Mutate {
             object,
+            source,
             warnings,
             audit,
         }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use crate::empty_dir_limits;
 use crate::field_path::FieldPath;
@@ -46,7 +46,7 @@ impl VolumeIndex {
         }
     }
 
-    fn add(&mut self, volume: &Map<String, Value>) {
+    fn add(&mut self, volume: &Map) {
         if let Some(name) = volume.get("name").and_then(Value::as_str) {
             if is_writable(volume) {
                 self.writable.insert(name.to_string());
@@ -59,7 +59,7 @@ impl VolumeIndex {
 /// Checks every volume of the pod spec at `path` and adds them to `index`.
 pub fn check(
     ctx: &mut Ctx<'_>,
-    spec: &mut Map<String, Value>,
+    spec: &mut Map,
     path: &FieldPath<'_>,
     mut index: VolumeIndex,
 ) -> VolumeIndex {
@@ -87,7 +87,7 @@ pub fn check(
 
 /// Indexes the volumes of an existing pod without judging them (they were judged, or not, when
 /// the pod was created, and can't change now).
-pub fn index_only(spec: &Map<String, Value>) -> VolumeIndex {
+pub fn index_only(spec: &Map) -> VolumeIndex {
     let mut index = VolumeIndex::default();
     if let Some(Value::Array(volumes)) = spec.get("volumes") {
         for volume in volumes.iter().filter_map(Value::as_object) {
@@ -97,7 +97,7 @@ pub fn index_only(spec: &Map<String, Value>) -> VolumeIndex {
     index
 }
 
-fn check_types(ctx: &mut Ctx<'_>, volume: &Map<String, Value>, item: &FieldPath<'_>) {
+fn check_types(ctx: &mut Ctx<'_>, volume: &Map, item: &FieldPath<'_>) {
     for (key, source) in volume {
         if key != "name" && !source.is_null() && !RESTRICTED_VOLUME_TYPES.contains(&key.as_str()) {
             let allowed = format!("a volume of type {}", RESTRICTED_VOLUME_TYPES.join(", "));
@@ -107,7 +107,7 @@ fn check_types(ctx: &mut Ctx<'_>, volume: &Map<String, Value>, item: &FieldPath<
 }
 
 /// Whether a container mounting this volume (not read-only) can write to it.
-fn is_writable(volume: &Map<String, Value>) -> bool {
+fn is_writable(volume: &Map) -> bool {
     let read_only_flag =
         |source: &Value| source.get("readOnly").and_then(Value::as_bool) == Some(true);
     volume.iter().any(|(key, source)| match key.as_str() {

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value, json};
+use crate::json;
+use crate::json::{Map, Value};
 
 use crate::env_vars::{self, EnvTexts, PathVar};
 use crate::field_path::FieldPath;
@@ -66,7 +67,7 @@ impl<'s> WritablePaths<'s> {
     pub fn container(
         &mut self,
         ctx: &mut Ctx<'_>,
-        container: &mut Map<String, Value>,
+        container: &mut Map,
         cpath: &FieldPath<'_>,
         list: &str,
         target: &Target,
@@ -87,7 +88,7 @@ impl<'s> WritablePaths<'s> {
     }
 
     /// Adds the volumes the containers were given.
-    pub fn finish(self, spec: &mut Map<String, Value>) {
+    pub fn finish(self, spec: &mut Map) {
         self.injection.add_volumes(spec, &self.required);
     }
 
@@ -96,7 +97,7 @@ impl<'s> WritablePaths<'s> {
     fn cover(
         &mut self,
         ctx: &mut Ctx<'_>,
-        container: &mut Map<String, Value>,
+        container: &mut Map,
         mounts: &mut Vec<Mount>,
         cpath: &FieldPath<'_>,
         target: &Target,
@@ -223,7 +224,7 @@ pub struct Mount {
 
 fn mounts(
     ctx: &mut Ctx<'_>,
-    container: &Map<String, Value>,
+    container: &Map,
     cpath: &FieldPath<'_>,
     writable: &BTreeSet<String>,
     names: &BTreeSet<String>,
@@ -340,12 +341,7 @@ fn blocked_note(target: &Target, m: &Mount, path: &str) -> String {
 }
 
 /// No writable mount at, under or above a forbidden path.
-fn forbidden(
-    ctx: &mut Ctx<'_>,
-    container: &Map<String, Value>,
-    mounts: &[Mount],
-    cpath: &FieldPath<'_>,
-) {
+fn forbidden(ctx: &mut Ctx<'_>, container: &Map, mounts: &[Mount], cpath: &FieldPath<'_>) {
     let forbidden = &ctx.settings.forbidden_writable_paths;
     for m in mounts.iter().filter(|m| m.kind == Kind::Writable) {
         let (Some(index), Some(f)) = (m.index, forbidden.iter().find(|f| overlap(&m.path, f)))
@@ -356,6 +352,7 @@ fn forbidden(
         let item = mounts_path.index(index);
         let raw = container
             .get("volumeMounts")
+            .and_then(Value::as_array)
             .and_then(|l| l.get(index))
             .and_then(|m| m.get("mountPath"))
             .and_then(Value::as_str)

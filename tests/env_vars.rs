@@ -240,7 +240,7 @@ fn a_refused_pod_still_hears_about_variables_pointing_at_read_only_paths() {
         json!([{"name": "TMPDIR", "value": "/tmp"}]),
     );
     match run_default(&request) {
-        agent_hardening_policy::response::Outcome::Reject { message, warnings } => {
+        Outcome::Reject { message, warnings } => {
             assert!(
                 message.contains("spec.volumes: found {}, allowed a list"),
                 "{message}"

@@ -24,7 +24,7 @@ fn an_istio_pod_is_admitted_only_with_its_exception() {
     }
     let settings = settings_file("istio_exceptions.json");
     let outcome = run(&request, settings.clone());
-    let agent_hardening_policy::response::Outcome::Mutate {
+    let Outcome::Mutate {
         object,
         warnings,
         audit,
@@ -249,7 +249,7 @@ fn an_allowed_id_is_no_use_of_an_exception() {
         "allow": {"runAsUser": [{"min": 1000, "max": 70000}], "runAsGroup": [{"min": 1000, "max": 70000}]}
     }]});
     match run(&request, settings.clone()) {
-        agent_hardening_policy::response::Outcome::Accept { warnings, audit } => {
+        Outcome::Accept { warnings, audit } => {
             assert!(audit.is_empty(), "{audit:?}");
             assert!(
                 !warnings.iter().any(|w| w.contains("exception used")),
@@ -265,7 +265,7 @@ fn an_allowed_id_is_no_use_of_an_exception() {
         json!(1337),
     );
     match run(&request, settings) {
-        agent_hardening_policy::response::Outcome::Accept { audit, .. } => {
+        Outcome::Accept { audit, .. } => {
             assert!(audit[0].1.contains("runAsUser 1337"), "{audit:?}")
         }
         _ => panic!("the excepted id was not accepted"),

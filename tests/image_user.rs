@@ -5,7 +5,6 @@ mod common;
 use std::collections::BTreeMap;
 
 use agent_hardening_policy::image_user::ImageConfigs;
-use agent_hardening_policy::response::Outcome;
 use agent_hardening_policy::validate::evaluate_with;
 use common::*;
 use serde_json::{Value, json};
@@ -29,7 +28,7 @@ impl ImageConfigs for FakeRegistry {
 
 fn run_with(request: &Value, settings: Value, registry: &mut FakeRegistry) -> Outcome {
     let payload = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
-    evaluate_with(&payload, registry)
+    owned(evaluate_with(&payload, registry))
 }
 
 fn registry(user: Result<Option<&'static str>, &'static str>) -> FakeRegistry {

@@ -4,7 +4,6 @@
 
 mod common;
 
-use agent_hardening_policy::response::Outcome;
 use common::*;
 use serde_json::{Map, Value, json};
 

@@ -169,7 +169,7 @@ fn malformed_requests_are_rejected_with_a_message() {
         b"{\"request\": 5}",
         b"{\"request\": {\"kind\": {\"kind\": \"Pod\"}, \"operation\": \"CREATE\", \"object\": 7}}",
     ] {
-        let message = rejection(evaluate(payload));
+        let message = rejection(common::owned(evaluate(payload)));
         assert!(
             message.contains("could not be read") || message.contains("not an object"),
             "{message}"

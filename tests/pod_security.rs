@@ -4,7 +4,6 @@
 
 mod common;
 
-use agent_hardening_policy::response::Outcome;
 use common::restricted::restricted_violations;
 use common::*;
 use serde_json::{Value, json};

@@ -179,9 +179,8 @@ fn wapc_validate_settings_answers_in_kubewarden_format() {
 #[test]
 fn evaluation_with_invalid_settings_is_rejected_not_crashed() {
     let payload = json!({"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": {}}, "settings": {"mode": 3}});
-    let outcome =
-        agent_hardening_policy::validate::evaluate(&serde_json::to_vec(&payload).unwrap());
-    match outcome {
+    let bytes = serde_json::to_vec(&payload).unwrap();
+    match agent_hardening_policy::validate::evaluate(&bytes) {
         agent_hardening_policy::response::Outcome::Reject { message, .. } => {
             assert!(
                 message.starts_with("the policy settings are not valid: mode:"),

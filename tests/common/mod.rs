@@ -6,7 +6,7 @@ pub mod restricted;
 
 use std::path::PathBuf;
 
-use agent_hardening_policy::response::{self, Outcome};
+use agent_hardening_policy::response;
 use agent_hardening_policy::validate::evaluate;
 use serde_json::{Value, json};
 
@@ -50,30 +50,65 @@ pub fn all_fixtures() -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The policy's outcome, owned, with a mutated object as the answer's bytes carry it.
+#[derive(Debug)]
+pub enum Outcome {
+    Accept {
+        warnings: Vec<String>,
+        audit: Vec<(String, String)>,
+    },
+    Mutate {
+        object: Value,
+        warnings: Vec<String>,
+        audit: Vec<(String, String)>,
+    },
+    Reject {
+        message: String,
+        warnings: Vec<String>,
+    },
+}
+
 pub fn run(request: &Value, settings: Value) -> Outcome {
     let payload = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
-    let outcome = evaluate(&payload);
-    same_answer_bytes(&outcome);
-    outcome
+    owned(evaluate(&payload))
+}
+
+/// The policy's outcome, owned; a mutated object is read back from the answer's bytes
+/// (`response::to_bytes`: the request's own text where nothing changed), after checking them.
+pub fn owned(outcome: response::Outcome<'_>) -> Outcome {
+    match outcome {
+        response::Outcome::Accept { warnings, audit } => Outcome::Accept { warnings, audit },
+        response::Outcome::Reject { message, warnings } => Outcome::Reject { message, warnings },
+        response::Outcome::Mutate {
+            object,
+            source,
+            warnings,
+            audit,
+        } => {
+            let copy = || response::Outcome::Mutate {
+                object: object.clone(),
+                source,
+                warnings: warnings.clone(),
+                audit: audit.clone(),
+            };
+            same_answer_bytes(copy, &audit);
+            let answer: Value =
+                serde_json::from_slice(&response::to_bytes(copy()).unwrap()).unwrap();
+            let object = answer["mutated_object"].clone();
+            Outcome::Mutate {
+                object,
+                warnings,
+                audit,
+            }
+        }
+    }
 }
 
 /// A mutation's answer, written by hand (`response::to_bytes`), is byte for byte what
 /// serde_json writes for the SDK's `ValidationResponse` (same JSON when several audit
-/// annotations make the map's order random).
-fn same_answer_bytes(outcome: &Outcome) {
-    let Outcome::Mutate {
-        object,
-        warnings,
-        audit,
-    } = outcome
-    else {
-        return;
-    };
-    let copy = || Outcome::Mutate {
-        object: object.clone(),
-        warnings: warnings.clone(),
-        audit: audit.clone(),
-    };
+/// annotations make the map's order random). The requests are written by serde_json, so the
+/// text copied from them is too.
+fn same_answer_bytes<'s>(copy: impl Fn() -> response::Outcome<'s>, audit: &[(String, String)]) {
     let written = String::from_utf8(response::to_bytes(copy()).unwrap()).unwrap();
     let serde =
         String::from_utf8(serde_json::to_vec(&response::to_response(copy())).unwrap()).unwrap();

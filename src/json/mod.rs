@@ -1,0 +1,17 @@
+//! The request's object as the rules see it (`value`), read in one pass (`read`) and written
+//! back with everything unchanged copied from the request (`write`).
+
+pub mod read;
+pub mod value;
+pub mod write;
+
+pub use read::parse;
+pub use value::{Array, Map, Number, Value};
+
+/// serde_json's `json!`, giving this module's `Value`.
+#[macro_export]
+macro_rules! json {
+    ($($tokens:tt)+) => {
+        $crate::json::Value::from(::serde_json::json!($($tokens)+))
+    };
+}

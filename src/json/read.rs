@@ -1,0 +1,293 @@
+//! Reading a JSON document into the rules' tree in one pass: no key is sorted or hashed, and
+//! every object and list notes where its text is, so that an unchanged one is written back as
+//! those bytes. What it accepts and refuses is serde_json's: strings with escapes and every
+//! number go through serde_json itself, control characters and repeated keys are treated alike,
+//! and nesting stops at the same depth.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::value::{Array, Entry, Map, Span, Value};
+
+/// serde_json's default recursion limit: this many nested lists and objects are refused.
+const MAX_DEPTH: usize = 128;
+
+/// Objects up to this many keys are checked for a repeated key pair by pair; larger ones
+/// through a sorted copy of their keys.
+const PAIRWISE: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    what: String,
+    line: usize,
+    column: usize,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at line {} column {}",
+            self.what, self.line, self.column
+        )
+    }
+}
+
+/// The document `text`. With `spans`, objects and lists remember their place in `text`, and
+/// may only be written back against that same text (`write::write_value`).
+pub fn parse(text: &str, spans: bool) -> Result<Value, Error> {
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+        depth: 0,
+        spans,
+        items: Vec::new(),
+        entries: Vec::new(),
+    };
+    let value = reader.value()?;
+    reader.skip_space();
+    if reader.at < reader.bytes.len() {
+        return Err(reader.error("trailing characters"));
+    }
+    Ok(value)
+}
+
+struct Reader<'t> {
+    text: &'t str,
+    bytes: &'t [u8],
+    at: usize,
+    depth: usize,
+    spans: bool,
+    /// The items and keys of the lists and objects being read, innermost last.
+    items: Vec<Value>,
+    entries: Vec<Entry>,
+}
+
+impl Reader<'_> {
+    fn error(&self, what: &str) -> Error {
+        let before = self.bytes.get(..self.at).unwrap_or(self.bytes);
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let column = before.iter().rev().take_while(|&&b| b != b'\n').count();
+        Error {
+            what: what.to_string(),
+            line,
+            column,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// Skips white space and then `b`, which must come next.
+    fn expect(&mut self, b: u8, what: &str) -> Result<(), Error> {
+        self.skip_space();
+        if self.peek() == Some(b) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(self.error(what))
+        }
+    }
+
+    fn span(&self, start: usize) -> Option<Span> {
+        self.spans.then_some(Span {
+            start,
+            end: self.at,
+        })
+    }
+
+    fn value(&mut self) -> Result<Value, Error> {
+        self.skip_space();
+        match self.peek() {
+            Some(b'{') => self.object(),
+            Some(b'[') => self.array(),
+            Some(b'"') => self.string().map(Value::String),
+            Some(b't') => self.literal("true", Value::Bool(true)),
+            Some(b'f') => self.literal("false", Value::Bool(false)),
+            Some(b'n') => self.literal("null", Value::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.error("expected value")),
+            None => Err(self.error("EOF while parsing a value")),
+        }
+    }
+
+    fn literal(&mut self, word: &str, value: Value) -> Result<Value, Error> {
+        let end = self.at + word.len();
+        if self.bytes.get(self.at..end) == Some(word.as_bytes()) {
+            self.at = end;
+            Ok(value)
+        } else {
+            Err(self.error("expected value"))
+        }
+    }
+
+    fn number(&mut self) -> Result<Value, Error> {
+        let start = self.at;
+        while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
+        let text = self.text.get(start..self.at).unwrap_or_default();
+        // As serde_json reads a number inside a document (`Number::from_str` rounds floats
+        // differently).
+        match serde_json::from_str(text) {
+            Ok(n) => Ok(Value::Number(n)),
+            Err(_) => {
+                self.at = start;
+                Err(self.error("invalid number"))
+            }
+        }
+    }
+
+    /// The string whose opening quote is next; its text unescaped.
+    fn string(&mut self) -> Result<String, Error> {
+        let open = self.at;
+        self.at += 1;
+        let start = self.at;
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    let s = self.text.get(start..self.at).unwrap_or_default();
+                    self.at += 1;
+                    return Ok(s.to_string());
+                }
+                Some(b'\\') => return self.escaped(open),
+                Some(0..0x20) => return Err(self.error("control character in string")),
+                Some(_) => self.at += 1,
+                None => return Err(self.error("EOF while parsing a string")),
+            }
+        }
+    }
+
+    /// A string with escapes, from its opening quote at `open`: found here, decoded by
+    /// serde_json.
+    fn escaped(&mut self, open: usize) -> Result<String, Error> {
+        loop {
+            match self.peek() {
+                Some(b'"') => break,
+                Some(b'\\') => self.at += 2,
+                Some(0..0x20) => return Err(self.error("control character in string")),
+                Some(_) => self.at += 1,
+                None => return Err(self.error("EOF while parsing a string")),
+            }
+        }
+        self.at += 1;
+        let text = self.text.get(open..self.at).unwrap_or_default();
+        serde_json::from_str(text).map_err(|e| {
+            self.at = open;
+            self.error(&format!("invalid string ({e})"))
+        })
+    }
+
+    fn enter(&mut self) -> Result<(), Error> {
+        self.depth += 1;
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error("recursion limit exceeded"));
+        }
+        self.at += 1;
+        Ok(())
+    }
+
+    fn array(&mut self) -> Result<Value, Error> {
+        let start = self.at;
+        self.enter()?;
+        // Items are gathered on the reader's stack and moved out at once, sized exactly.
+        let mark = self.items.len();
+        self.skip_space();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+        } else {
+            loop {
+                let item = self.value()?;
+                self.items.push(item);
+                self.skip_space();
+                match self.peek() {
+                    Some(b',') => self.at += 1,
+                    Some(b']') => {
+                        self.at += 1;
+                        break;
+                    }
+                    _ => return Err(self.error("expected `,` or `]`")),
+                }
+            }
+        }
+        self.depth -= 1;
+        let items = self.items.drain(mark..).collect();
+        Ok(Value::Array(Array::read(items, self.span(start))))
+    }
+
+    fn object(&mut self) -> Result<Value, Error> {
+        let start = self.at;
+        self.enter()?;
+        let mark = self.entries.len();
+        self.skip_space();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+        } else {
+            loop {
+                self.skip_space();
+                if self.peek() != Some(b'"') {
+                    return Err(self.error("key must be a string"));
+                }
+                let entry_start = self.at;
+                let key = self.string()?;
+                self.expect(b':', "expected `:`")?;
+                let value = self.value()?;
+                let raw = self.span(entry_start);
+                self.entries.push(Entry::read(key, value, raw));
+                self.skip_space();
+                match self.peek() {
+                    Some(b',') => self.at += 1,
+                    Some(b'}') => {
+                        self.at += 1;
+                        break;
+                    }
+                    _ => return Err(self.error("expected `,` or `}`")),
+                }
+            }
+        }
+        self.depth -= 1;
+        let raw = self.span(start);
+        let entries: Vec<Entry> = self.entries.drain(mark..).collect();
+        if repeats_a_key(&entries) {
+            return Ok(Value::Object(Map::read(without_repeats(entries), None)));
+        }
+        Ok(Value::Object(Map::read(entries, raw)))
+    }
+}
+
+fn repeats_a_key(entries: &[Entry]) -> bool {
+    if entries.len() <= PAIRWISE {
+        return entries
+            .iter()
+            .enumerate()
+            .any(|(i, e)| entries.iter().skip(i + 1).any(|other| other.key == e.key));
+    }
+    let mut keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+    keys.sort_unstable();
+    keys.windows(2).any(|w| w.first() == w.last())
+}
+
+/// serde_json's reading of a repeated key: its first place, its last value (whose text is no
+/// longer where the key is).
+fn without_repeats(entries: Vec<Entry>) -> Vec<Entry> {
+    let mut place: BTreeMap<String, usize> = BTreeMap::new();
+    let mut kept: Vec<Entry> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        match place.get(&entry.key).and_then(|&i| kept.get_mut(i)) {
+            Some(slot) => slot.value = entry.value,
+            None => {
+                place.insert(entry.key.clone(), kept.len());
+                kept.push(Entry::read(entry.key, entry.value, None));
+            }
+        }
+    }
+    kept
+}

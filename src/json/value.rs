@@ -1,0 +1,453 @@
+//! The JSON tree the rules read and edit: serde_json's `Value` API, with objects kept in the
+//! order they were written and every object and list remembering where its text was in the
+//! request. Anything reached through `&mut` forgets that text, so what is written back is the
+//! request's own bytes wherever nothing could have changed.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+pub use serde_json::Number;
+
+/// Byte range of a value's text in the document it was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(String),
+    Array(Array),
+    Object(Map),
+}
+
+/// A JSON list; a `Vec<Value>` to read, and one that forgets its source text when written to.
+#[derive(Debug, Clone, Default)]
+pub struct Array {
+    items: Vec<Value>,
+    raw: Option<Span>,
+}
+
+/// A JSON object in its written order, without duplicate keys (the reader keeps the last value
+/// of a repeated key, as serde_json does).
+#[derive(Debug, Clone, Default)]
+pub struct Map {
+    entries: Vec<Entry>,
+    raw: Option<Span>,
+}
+
+/// One key of an object, with the place of its unchanged `"key":value` text.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub key: String,
+    pub value: Value,
+    raw: Option<Span>,
+}
+
+impl Entry {
+    pub(crate) fn read(key: String, value: Value, raw: Option<Span>) -> Self {
+        Entry { key, value, raw }
+    }
+
+    /// Where the unchanged `"key":value` text is, if it was read from a document.
+    pub fn raw(&self) -> Option<Span> {
+        self.raw
+    }
+
+    /// The value, to change: its text is forgotten.
+    fn value_mut(&mut self) -> &mut Value {
+        self.raw = None;
+        &mut self.value
+    }
+}
+
+impl Array {
+    pub fn new() -> Self {
+        Array::default()
+    }
+
+    pub(crate) fn read(items: Vec<Value>, raw: Option<Span>) -> Self {
+        Array { items, raw }
+    }
+
+    /// Where the unchanged list's text is, if it was read from a document.
+    pub fn raw(&self) -> Option<Span> {
+        self.raw
+    }
+}
+
+impl Deref for Array {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.items
+    }
+}
+
+impl DerefMut for Array {
+    fn deref_mut(&mut self) -> &mut Vec<Value> {
+        self.raw = None;
+        &mut self.items
+    }
+}
+
+impl From<Vec<Value>> for Array {
+    fn from(items: Vec<Value>) -> Self {
+        Array { items, raw: None }
+    }
+}
+
+impl PartialEq for Array {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+
+type Pair<'a> = (&'a String, &'a Value);
+
+fn pair(entry: &Entry) -> Pair<'_> {
+    (&entry.key, &entry.value)
+}
+
+pub type Iter<'a> = std::iter::Map<std::slice::Iter<'a, Entry>, fn(&'a Entry) -> Pair<'a>>;
+
+impl Map {
+    pub fn new() -> Self {
+        Map::default()
+    }
+
+    /// `entries` must not repeat a key.
+    pub(crate) fn read(entries: Vec<Entry>, raw: Option<Span>) -> Self {
+        Map { entries, raw }
+    }
+
+    /// The keys in order, with the places of their unchanged text.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Where the unchanged object's text is, if it was read from a document.
+    pub fn raw(&self) -> Option<Span> {
+        self.raw
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.entries.iter().position(|e| e.key == key)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries.iter().find(|e| e.key == key).map(|e| &e.value)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        self.raw = None;
+        self.entries
+            .iter_mut()
+            .find(|e| e.key == key)
+            .map(Entry::value_mut)
+    }
+
+    /// Sets `key` (in its place when present, else last); returns the value it replaces.
+    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+        self.raw = None;
+        match self.entries.iter_mut().find(|e| e.key == key) {
+            Some(entry) => Some(std::mem::replace(entry.value_mut(), value)),
+            None => {
+                self.entries.push(Entry {
+                    key,
+                    value,
+                    raw: None,
+                });
+                None
+            }
+        }
+    }
+
+    /// Removes `key`, keeping the other keys' order.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        let at = self.position(key)?;
+        self.raw = None;
+        Some(self.entries.remove(at).value)
+    }
+
+    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Value) -> bool) {
+        self.raw = None;
+        self.entries.retain_mut(|e| {
+            e.raw = None;
+            keep(&e.key, &mut e.value)
+        });
+    }
+
+    pub fn iter(&self) -> Iter<'_> {
+        self.entries.iter().map(pair as fn(&Entry) -> Pair<'_>)
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Value)> {
+        self.raw = None;
+        self.entries.iter_mut().map(|e| {
+            e.raw = None;
+            (&e.key, &mut e.value)
+        })
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.entries.iter().map(|e| &e.key)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.entries.iter().map(|e| &e.value)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+        self.raw = None;
+        self.entries.iter_mut().map(Entry::value_mut)
+    }
+}
+
+impl<'a> IntoIterator for &'a Map {
+    type Item = Pair<'a>;
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+/// Same keys with equal values, in any order (as serde_json compares objects).
+impl PartialEq for Map {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Number(a), Value::Number(b)) => a == b,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::Array(a), Value::Array(b)) => a == b,
+            (Value::Object(a), Value::Object(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Value {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_object().and_then(|map| map.get(key))
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        self.as_object_mut().and_then(|map| map.get_mut(key))
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub fn is_array(&self) -> bool {
+        matches!(self, Value::Array(_))
+    }
+
+    pub fn is_object(&self) -> bool {
+        matches!(self, Value::Object(_))
+    }
+
+    pub fn is_string(&self) -> bool {
+        matches!(self, Value::String(_))
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Number(n) => n.as_i64(),
+            _ => None,
+        }
+    }
+
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => n.as_f64(),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&Array> {
+        match self {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_array_mut(&mut self) -> Option<&mut Array> {
+        match self {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&Map> {
+        match self {
+            Value::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+
+    pub fn as_object_mut(&mut self) -> Option<&mut Map> {
+        match self {
+            Value::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+
+    pub fn take(&mut self) -> Value {
+        std::mem::take(self)
+    }
+}
+
+/// Compact JSON, as serde_json's `Display` writes it (the tree, never the source text).
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = Vec::new();
+        super::write::write_value(&mut out, self, None);
+        f.write_str(&String::from_utf8_lossy(&out))
+    }
+}
+
+impl From<serde_json::Value> for Value {
+    fn from(value: serde_json::Value) -> Self {
+        match value {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(b),
+            serde_json::Value::Number(n) => Value::Number(n),
+            serde_json::Value::String(s) => Value::String(s),
+            serde_json::Value::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .map(Value::from)
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+            serde_json::Value::Object(map) => Value::Object(Map {
+                entries: map
+                    .into_iter()
+                    .map(|(key, v)| Entry {
+                        key,
+                        value: Value::from(v),
+                        raw: None,
+                    })
+                    .collect(),
+                raw: None,
+            }),
+        }
+    }
+}
+
+impl From<&Value> for serde_json::Value {
+    fn from(value: &Value) -> Self {
+        match value {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => serde_json::Value::Number(n.clone()),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::Array(items) => {
+                serde_json::Value::Array(items.iter().map(serde_json::Value::from).collect())
+            }
+            Value::Object(map) => serde_json::Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), serde_json::Value::from(v)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Self {
+        Value::Number(n.into())
+    }
+}
+
+impl From<Map> for Value {
+    fn from(map: Map) -> Self {
+        Value::Object(map)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(items: Vec<Value>) -> Self {
+        Value::Array(items.into())
+    }
+}
+
+impl<'a> IntoIterator for &'a Array {
+    type Item = &'a Value;
+    type IntoIter = std::slice::Iter<'a, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a mut Array {
+    type Item = &'a mut Value;
+    type IntoIter = std::slice::IterMut<'a, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.raw = None;
+        self.items.iter_mut()
+    }
+}
