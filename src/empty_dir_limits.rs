@@ -9,8 +9,8 @@ use crate::json::{Map, Value};
 
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, Missing, present};
+use crate::quantity::Quantity;
 use crate::report::{Added, Target};
-use crate::settings::parse::quantity_value;
 
 /// Checks, and in mutate mode completes, the sizeLimit of `volume` (at `item`) if it is an
 /// emptyDir.
@@ -51,7 +51,7 @@ fn size_limit(ctx: &mut Ctx<'_>, empty_dir: &mut Map, path: &FieldPath<'_>, name
             Missing::Report => ctx.missing_violation(path.key("sizeLimit"), allowed()),
             Missing::Ignore => {}
         },
-        Some(value) => match quantity_value(&serde_json::Value::from(value)) {
+        Some(value) => match Quantity::from_json(value.as_str(), value.as_number(), value) {
             // Zero is no limit at all to the kubelet.
             Ok(size) if size <= *max && !size.is_zero() => {}
             Ok(_) => {

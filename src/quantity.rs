@@ -26,6 +26,22 @@ impl Quantity {
         })
     }
 
+    /// A quantity in JSON, which the API server accepts as a string or a number; `shown` is
+    /// the JSON value as messages show it.
+    pub fn from_json(
+        string: Option<&str>,
+        number: Option<&serde_json::Number>,
+        shown: impl fmt::Display,
+    ) -> Result<Quantity, String> {
+        match (string, number) {
+            (Some(s), _) => Quantity::parse(s),
+            (None, Some(n)) => Quantity::parse(&n.to_string()),
+            (None, None) => Err(format!(
+                "found {shown}, expected a quantity string such as \"1Gi\""
+            )),
+        }
+    }
+
     /// `n` gibibytes, written as `<n>Gi`.
     pub fn gib(n: u64) -> Quantity {
         Quantity {

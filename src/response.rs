@@ -29,27 +29,19 @@ pub enum Outcome<'s> {
 /// HTTP status for a rejected object: the request is invalid as submitted.
 const REJECT_CODE: u16 = 400;
 
+/// The response without the mutated object, which `to_bytes` writes: an acceptance's response
+/// for a mutation.
 pub fn to_response(outcome: Outcome<'_>) -> ValidationResponse {
     let some = |w: Vec<String>| if w.is_empty() { None } else { Some(w) };
     match outcome {
-        Outcome::Accept { warnings, audit } => ValidationResponse {
-            accepted: true,
-            message: None,
-            code: None,
-            mutated_object: None,
-            audit_annotations: annotations(audit),
-            warnings: some(warnings),
-        },
-        Outcome::Mutate {
-            object,
-            warnings,
-            audit,
-            ..
+        Outcome::Accept { warnings, audit }
+        | Outcome::Mutate {
+            warnings, audit, ..
         } => ValidationResponse {
             accepted: true,
             message: None,
             code: None,
-            mutated_object: Some(serde_json::Value::from(&object)),
+            mutated_object: None,
             audit_annotations: annotations(audit),
             warnings: some(warnings),
         },
@@ -85,17 +77,14 @@ pub fn to_bytes(outcome: Outcome<'_>) -> wapc_guest::CallResult {
         } => (Outcome::Accept { warnings, audit }, Some((object, source))),
         other => (other, None),
     };
-    // An acceptance's response is a mutation's without the object.
-    let mut response = to_response(outcome);
-    let bytes = serde_json::to_vec(&response)?;
+    let bytes = serde_json::to_vec(&to_response(outcome))?;
     let Some((object, source)) = object else {
         return Ok(bytes);
     };
     // `accepted`, `message` and `code` come first and hold no text: the first match is the field.
     const EMPTY: &[u8] = br#""mutated_object":null"#;
     let Some(at) = bytes.windows(EMPTY.len()).position(|w| w == EMPTY) else {
-        response.mutated_object = Some(serde_json::Value::from(&object));
-        return Ok(serde_json::to_vec(&response)?);
+        return Err("the response has no place for the mutated object".into());
     };
     let (head, tail) = bytes.split_at(at + EMPTY.len() - "null".len());
     let mut out = Vec::with_capacity(bytes.len() + source.len() + 16 * 1024);

@@ -255,39 +255,47 @@ impl Reader<'_> {
         }
         self.depth -= 1;
         let raw = self.span(start);
-        let entries: Vec<Entry> = self.entries.drain(mark..).collect();
-        if repeats_a_key(&entries) {
-            return Ok(Value::Object(Map::read(without_repeats(entries), None)));
+        let mut entries: Vec<Entry> = self.entries.drain(mark..).collect();
+        if let Some(kept) = without_repeats(&mut entries) {
+            return Ok(Value::Object(Map::read(kept, None)));
         }
         Ok(Value::Object(Map::read(entries, raw)))
     }
 }
 
-fn repeats_a_key(entries: &[Entry]) -> bool {
-    if entries.len() <= PAIRWISE {
-        return entries
+/// serde_json's reading of a repeated key: its first place, its last value. `None` when no key
+/// repeats. Small objects are checked pair by pair; larger ones through an index of their keys.
+fn without_repeats(entries: &mut Vec<Entry>) -> Option<Vec<Entry>> {
+    if entries.len() <= PAIRWISE
+        && !entries
             .iter()
             .enumerate()
-            .any(|(i, e)| entries.iter().skip(i + 1).any(|other| other.key == e.key));
+            .any(|(i, e)| entries.iter().skip(i + 1).any(|other| other.key == e.key))
+    {
+        return None;
     }
-    let mut keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
-    keys.sort_unstable();
-    keys.windows(2).any(|w| w.first() == w.last())
-}
-
-/// serde_json's reading of a repeated key: its first place, its last value (whose text is no
-/// longer where the key is).
-fn without_repeats(entries: Vec<Entry>) -> Vec<Entry> {
     let mut place: BTreeMap<String, usize> = BTreeMap::new();
     let mut kept: Vec<Entry> = Vec::with_capacity(entries.len());
-    for entry in entries {
+    let mut repeated = false;
+    for entry in entries.drain(..) {
         match place.get(&entry.key).and_then(|&i| kept.get_mut(i)) {
-            Some(slot) => slot.value = entry.value,
+            Some(slot) => {
+                // The value's text is no longer where the key is.
+                slot.value = entry.value;
+                repeated = true;
+            }
             None => {
                 place.insert(entry.key.clone(), kept.len());
-                kept.push(Entry::read(entry.key, entry.value, None));
+                kept.push(entry);
             }
         }
     }
-    kept
+    if repeated {
+        for entry in &mut kept {
+            entry.forget_raw();
+        }
+        return Some(kept);
+    }
+    *entries = kept;
+    None
 }

@@ -59,6 +59,10 @@ impl Entry {
         self.raw
     }
 
+    pub(crate) fn forget_raw(&mut self) {
+        self.raw = None;
+    }
+
     /// The value, to change: its text is forgotten.
     fn value_mut(&mut self) -> &mut Value {
         self.raw = None;
@@ -288,6 +292,13 @@ impl Value {
         }
     }
 
+    pub fn as_number(&self) -> Option<&Number> {
+        match self {
+            Value::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Number(n) => n.as_i64(),
@@ -376,25 +387,6 @@ impl From<serde_json::Value> for Value {
                     .collect(),
                 raw: None,
             }),
-        }
-    }
-}
-
-impl From<&Value> for serde_json::Value {
-    fn from(value: &Value) -> Self {
-        match value {
-            Value::Null => serde_json::Value::Null,
-            Value::Bool(b) => serde_json::Value::Bool(*b),
-            Value::Number(n) => serde_json::Value::Number(n.clone()),
-            Value::String(s) => serde_json::Value::String(s.clone()),
-            Value::Array(items) => {
-                serde_json::Value::Array(items.iter().map(serde_json::Value::from).collect())
-            }
-            Value::Object(map) => serde_json::Value::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), serde_json::Value::from(v)))
-                    .collect(),
-            ),
         }
     }
 }

@@ -73,13 +73,7 @@ pub(super) fn positive_quantity(value: &Value) -> Result<Quantity, String> {
 
 /// A quantity written as a string or a JSON number, as the API server accepts both.
 pub fn quantity_value(value: &Value) -> Result<Quantity, String> {
-    match value {
-        Value::String(s) => Quantity::parse(s),
-        Value::Number(n) => Quantity::parse(&n.to_string()),
-        other => Err(format!(
-            "found {other}, expected a quantity string such as \"1Gi\""
-        )),
-    }
+    Quantity::from_json(value.as_str(), value.as_number(), value)
 }
 
 pub(super) fn read_paths(p: &mut Problems, key: &str, value: &Value) -> Option<Vec<WritablePath>> {

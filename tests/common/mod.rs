@@ -110,8 +110,11 @@ pub fn owned(outcome: response::Outcome<'_>) -> Outcome {
 /// text copied from them is too.
 fn same_answer_bytes<'s>(copy: impl Fn() -> response::Outcome<'s>, audit: &[(String, String)]) {
     let written = String::from_utf8(response::to_bytes(copy()).unwrap()).unwrap();
-    let serde =
-        String::from_utf8(serde_json::to_vec(&response::to_response(copy())).unwrap()).unwrap();
+    let mut response = response::to_response(copy());
+    if let response::Outcome::Mutate { object, .. } = copy() {
+        response.mutated_object = Some(serde(&object));
+    }
+    let serde = String::from_utf8(serde_json::to_vec(&response).unwrap()).unwrap();
     // Several audit annotations come in a random order (a HashMap): everything before them
     // must still be the same bytes, and they the same JSON.
     let at = |s: &str| s.find(",\"audit_annotations\":").unwrap();
@@ -122,6 +125,21 @@ fn same_answer_bytes<'s>(copy: impl Fn() -> response::Outcome<'s>, audit: &[(Str
         assert_eq!(parse(&written[w..]), parse(&serde[s..]));
     } else {
         assert_eq!(written[w..], serde[s..]);
+    }
+}
+
+/// The policy's JSON tree as serde_json's, value for value.
+pub fn serde(tree: &agent_hardening_policy::json::Value) -> Value {
+    use agent_hardening_policy::json::Value as Tree;
+    match tree {
+        Tree::Null => Value::Null,
+        Tree::Bool(b) => Value::Bool(*b),
+        Tree::Number(n) => Value::Number(n.clone()),
+        Tree::String(s) => Value::String(s.clone()),
+        Tree::Array(items) => Value::Array(items.iter().map(serde).collect()),
+        Tree::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), serde(v))).collect())
+        }
     }
 }
 
