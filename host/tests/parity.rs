@@ -3,7 +3,7 @@
 
 mod common;
 
-use agent_hardening_policy::response::{Outcome, to_response};
+use agent_hardening_policy::response::to_bytes;
 use agent_hardening_policy::validate::evaluate;
 use common::*;
 use kwhost::callbacks::HostCalls;
@@ -34,8 +34,8 @@ fn wasm_and_native_verdicts_are_identical() {
         for path in &names {
             let request: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
             let payload = serde_json::to_vec(&json!({"request": request, "settings": s})).unwrap();
-            let native: Outcome = evaluate(&payload);
-            let native = serde_json::to_value(to_response(native)).unwrap();
+            let native: Value =
+                serde_json::from_slice(&to_bytes(evaluate(&payload)).unwrap()).unwrap();
             let wasm: Value =
                 serde_json::from_slice(&policy.call("validate", &payload).unwrap()).unwrap();
             assert_eq!(native, wasm, "{} with {s}", path.display());
@@ -62,7 +62,7 @@ fn the_request_as_kwctl_rewrites_it_is_decided_the_same() {
             let decide = |request: &Value| {
                 let payload =
                     serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
-                serde_json::to_value(to_response(evaluate(&payload))).unwrap()
+                serde_json::from_slice::<Value>(&to_bytes(evaluate(&payload)).unwrap()).unwrap()
             };
             assert_eq!(decide(&raw), decide(&typed), "{}", path.display());
             compared += 1;
