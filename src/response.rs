@@ -14,8 +14,7 @@ pub enum Outcome<'s> {
     },
     Mutate {
         object: Value,
-        /// The text `object` was read from (`json::parse` with spans), or any text for an
-        /// object built otherwise.
+        /// The text `object` was read from (`json::parse` with spans); the writer copies from it.
         source: &'s str,
         warnings: Vec<String>,
         audit: Vec<(String, String)>,
@@ -29,9 +28,9 @@ pub enum Outcome<'s> {
 /// HTTP status for a rejected object: the request is invalid as submitted.
 const REJECT_CODE: u16 = 400;
 
-/// The response without the mutated object, which `to_bytes` writes: an acceptance's response
-/// for a mutation.
-pub fn to_response(outcome: Outcome<'_>) -> ValidationResponse {
+/// The SDK's response without the mutated object (an acceptance's, for a mutation): what
+/// `to_bytes` writes around the object. Not an answer by itself; tests compare with it.
+pub fn response_without_object(outcome: Outcome<'_>) -> ValidationResponse {
     let some = |w: Vec<String>| if w.is_empty() { None } else { Some(w) };
     match outcome {
         Outcome::Accept { warnings, audit }
@@ -64,9 +63,10 @@ fn annotations(audit: Vec<(String, String)>) -> Option<HashMap<String, String>> 
     }
 }
 
-/// The answer's bytes, written directly: the bytes `serde_json::to_vec(&to_response(outcome))`
-/// gives with the mutated object in its place (a test compares them), audit annotations in
-/// their order rather than a HashMap's. What no rule touched is copied from the request.
+/// The answer's bytes, written directly: those serde_json writes for the SDK's response
+/// (`response_without_object`) with the mutated object in its place (a test compares them),
+/// audit annotations in their order rather than a HashMap's. What no rule touched is copied
+/// from the request.
 pub fn to_bytes(outcome: Outcome<'_>) -> wapc_guest::CallResult {
     let (accepted, message, code, object, audit, warnings) = match outcome {
         Outcome::Accept { warnings, audit } => (true, None, None, None, audit, warnings),

@@ -229,6 +229,50 @@ fn a_repeated_key_keeps_its_first_place_and_last_value_and_is_not_copied() {
     }
 }
 
+/// A repeated key anywhere below: the text around it is not copied either, so the answer never
+/// holds two values for one key.
+#[test]
+fn a_repeated_key_deep_inside_is_not_copied_with_its_parents() {
+    let text = r#"{"metadata":{"labels":{"a":"1","b":"x","a":"2"}},"spec":{"c":[{"d":1,"d":2}]}}"#;
+    let mut tree = read(text);
+    let expected: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(serde(&tree), expected);
+    assert_eq!(
+        written(&tree, Some(text)),
+        serde_json::to_string(&expected).unwrap()
+    );
+    // With a change beside it, too.
+    let Some(json::Value::Object(root)) = Some(&mut tree) else {
+        unreachable!()
+    };
+    root.insert("status".into(), json::Value::Null);
+    let out = written(&tree, Some(text));
+    assert!(
+        !out.contains(r#""a":"1""#) && !out.contains(r#""d":1"#),
+        "{out}"
+    );
+}
+
+/// Objects with tens of thousands of keys (labels) compare in one pass when their keys come
+/// in the same order, and through an index when they do not; equal, reordered or changed.
+#[test]
+fn large_objects_compare_as_serde_json_compares_them() {
+    let keys: Vec<String> = (0..50_000).map(|i| format!("l{i}")).collect();
+    let object = |order: &[&String], last: &str| {
+        let body: Vec<String> = order.iter().map(|k| format!("\"{k}\":\"x\"")).collect();
+        format!("{{{},\"z\":\"{last}\"}}", body.join(","))
+    };
+    let forward: Vec<&String> = keys.iter().collect();
+    let mut swapped = forward.clone();
+    swapped.swap(10, 40_000);
+    let base = read(&object(&forward, "x"));
+    assert_eq!(base, read(&object(&forward, "x")));
+    assert_eq!(base, read(&object(&swapped, "x")));
+    assert_ne!(base, read(&object(&forward, "y")));
+    assert_ne!(base, read(&object(&swapped, "y")));
+    assert_ne!(base, read(&object(&forward[1..], "x")));
+}
+
 #[test]
 fn numbers_keep_serde_json_s_reading() {
     for text in [

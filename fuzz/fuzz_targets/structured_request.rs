@@ -9,7 +9,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
 
-use agent_hardening_policy::response::Outcome;
+use agent_hardening_policy::response::to_bytes;
 use agent_hardening_policy::validate::evaluate;
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -262,9 +262,22 @@ fn request(input: &Input) -> Value {
     }
 }
 
+/// The answer as the policy server reads it: a mutated object from the answer's bytes (the
+/// request's own text where nothing changed), not from the policy's tree.
+enum Outcome {
+    Accept,
+    Mutate { object: Value },
+    Reject { message: String },
+}
+
 fn run(request: &Value, settings: &Value) -> Outcome {
-    let payload = json!({"request": request, "settings": settings});
-    evaluate(&serde_json::to_vec(&payload).unwrap())
+    let payload = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
+    let answer: Value = serde_json::from_slice(&to_bytes(evaluate(&payload)).unwrap()).unwrap();
+    match (&answer["accepted"], &answer["mutated_object"]) {
+        (Value::Bool(true), Value::Null) => Outcome::Accept,
+        (Value::Bool(true), object) => Outcome::Mutate { object: object.clone() },
+        _ => Outcome::Reject { message: answer["message"].as_str().unwrap().to_string() },
+    }
 }
 
 /// Every leaf of `before` is in `after`, unchanged — except an explicit null the policy
@@ -310,7 +323,7 @@ fuzz_target!(|input: Input| {
     let mut again = request.clone();
     again["object"] = object.clone();
     match run(&again, &settings) {
-        Outcome::Accept { .. } => {}
+        Outcome::Accept => {}
         Outcome::Mutate { object: twice, .. } => panic!(
             "not idempotent: {settings}\nrequest {request}\nonce {object}\ntwice {twice}"
         ),
@@ -321,7 +334,7 @@ fuzz_target!(|input: Input| {
     let mut validate = settings.clone();
     validate["mode"] = json!("validate");
     match run(&again, &validate) {
-        Outcome::Accept { .. } => {}
+        Outcome::Accept => {}
         Outcome::Reject { message, .. } => {
             panic!("output fails validate mode: {settings}\nrequest {request}\n{message}")
         }

@@ -44,6 +44,7 @@ pub fn parse(text: &str, spans: bool) -> Result<Value, Error> {
         spans,
         items: Vec::new(),
         entries: Vec::new(),
+        repeats: 0,
     };
     let value = reader.value()?;
     reader.skip_space();
@@ -62,13 +63,16 @@ struct Reader<'t> {
     /// The items and keys of the lists and objects being read, innermost last.
     items: Vec<Value>,
     entries: Vec<Entry>,
+    /// Objects read so far that repeated a key: their text is not what the tree holds, so
+    /// neither is the text of anything around them.
+    repeats: usize,
 }
 
 impl Reader<'_> {
     fn error(&self, what: &str) -> Error {
         let before = self.bytes.get(..self.at).unwrap_or(self.bytes);
         let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-        let column = before.iter().rev().take_while(|&&b| b != b'\n').count();
+        let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
         Error {
             what: what.to_string(),
             line,
@@ -97,8 +101,10 @@ impl Reader<'_> {
         }
     }
 
-    fn span(&self, start: usize) -> Option<Span> {
-        self.spans.then_some(Span {
+    /// The text from `start` to here, unless an object in it repeated a key (`repeats` was
+    /// `seen` at `start`).
+    fn span(&self, start: usize, seen: usize) -> Option<Span> {
+        (self.spans && self.repeats == seen).then_some(Span {
             start,
             end: self.at,
         })
@@ -139,9 +145,9 @@ impl Reader<'_> {
         // differently).
         match serde_json::from_str(text) {
             Ok(n) => Ok(Value::Number(n)),
-            Err(_) => {
+            Err(e) => {
                 self.at = start;
-                Err(self.error("invalid number"))
+                Err(self.error(&what_serde_says(&e)))
             }
         }
     }
@@ -182,7 +188,7 @@ impl Reader<'_> {
         let text = self.text.get(open..self.at).unwrap_or_default();
         serde_json::from_str(text).map_err(|e| {
             self.at = open;
-            self.error(&format!("invalid string ({e})"))
+            self.error(&what_serde_says(&e))
         })
     }
 
@@ -196,7 +202,7 @@ impl Reader<'_> {
     }
 
     fn array(&mut self) -> Result<Value, Error> {
-        let start = self.at;
+        let (start, seen) = (self.at, self.repeats);
         self.enter()?;
         // Items are gathered on the reader's stack and moved out at once, sized exactly.
         let mark = self.items.len();
@@ -220,11 +226,11 @@ impl Reader<'_> {
         }
         self.depth -= 1;
         let items = self.items.drain(mark..).collect();
-        Ok(Value::Array(Array::read(items, self.span(start))))
+        Ok(Value::Array(Array::read(items, self.span(start, seen))))
     }
 
     fn object(&mut self) -> Result<Value, Error> {
-        let start = self.at;
+        let (start, seen) = (self.at, self.repeats);
         self.enter()?;
         let mark = self.entries.len();
         self.skip_space();
@@ -236,11 +242,11 @@ impl Reader<'_> {
                 if self.peek() != Some(b'"') {
                     return Err(self.error("key must be a string"));
                 }
-                let entry_start = self.at;
+                let (entry_start, entry_seen) = (self.at, self.repeats);
                 let key = self.string()?;
                 self.expect(b':', "expected `:`")?;
                 let value = self.value()?;
-                let raw = self.span(entry_start);
+                let raw = self.span(entry_start, entry_seen);
                 self.entries.push(Entry::read(key, value, raw));
                 self.skip_space();
                 match self.peek() {
@@ -254,13 +260,22 @@ impl Reader<'_> {
             }
         }
         self.depth -= 1;
-        let raw = self.span(start);
         let mut entries: Vec<Entry> = self.entries.drain(mark..).collect();
         if let Some(kept) = without_repeats(&mut entries) {
+            self.repeats += 1;
             return Ok(Value::Object(Map::read(kept, None)));
         }
-        Ok(Value::Object(Map::read(entries, raw)))
+        Ok(Value::Object(Map::read(entries, self.span(start, seen))))
     }
+}
+
+/// serde_json's complaint about a number or string, without its position in that piece.
+fn what_serde_says(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    text.split(" at line ")
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// serde_json's reading of a repeated key: its first place, its last value. `None` when no key

@@ -3,6 +3,7 @@
 //! request. Anything reached through `&mut` forgets that text, so what is written back is the
 //! request's own bytes wherever nothing could have changed.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
@@ -232,10 +233,45 @@ impl<'a> IntoIterator for &'a Map {
     }
 }
 
-/// Same keys with equal values, in any order (as serde_json compares objects).
+/// Same keys with equal values, in any order (as serde_json compares objects). Keys in the same
+/// order, as one writer writes them, are compared in one pass; from the first that differs,
+/// the other side's keys are looked up in an index, never by scanning (an object may hold
+/// tens of thousands of labels).
 impl PartialEq for Map {
     fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+        if self.len() != other.len() {
+            return false;
+        }
+        let same = self
+            .entries
+            .iter()
+            .zip(&other.entries)
+            .take_while(|(a, b)| a.key == b.key)
+            .count();
+        let (Some(mine), Some(theirs)) = (self.entries.get(same..), other.entries.get(same..))
+        else {
+            return false;
+        };
+        let equal_so_far = self
+            .entries
+            .iter()
+            .zip(&other.entries)
+            .take(same)
+            .all(|(a, b)| a.value == b.value);
+        if !equal_so_far {
+            return false;
+        }
+        // Filled by `insert`, not `collect` (which would bring a sort into the module).
+        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, e) in theirs.iter().enumerate() {
+            index.insert(e.key.clone(), i);
+        }
+        mine.iter().all(|e| {
+            index
+                .get(&e.key)
+                .and_then(|&i| theirs.get(i))
+                .is_some_and(|t| t.value == e.value)
+        })
     }
 }
 
