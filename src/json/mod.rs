@@ -1,6 +1,8 @@
 //! The request's object as the rules see it (`value`), read in one pass (`read`) and written
-//! back with everything unchanged copied from the request (`write`).
+//! back with everything unchanged copied from the request (`write`); `convert` builds it from
+//! serde_json's values.
 
+mod convert;
 pub mod read;
 pub mod value;
 pub mod write;

@@ -4,7 +4,6 @@
 //! request's own bytes wherever nothing could have changed.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 pub use serde_json::Number;
@@ -386,80 +385,6 @@ impl Value {
 
     pub fn take(&mut self) -> Value {
         std::mem::take(self)
-    }
-}
-
-/// Compact JSON, as serde_json's `Display` writes it (the tree, never the source text).
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = Vec::new();
-        super::write::write_value(&mut out, self, None);
-        f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
-
-impl From<serde_json::Value> for Value {
-    fn from(value: serde_json::Value) -> Self {
-        match value {
-            serde_json::Value::Null => Value::Null,
-            serde_json::Value::Bool(b) => Value::Bool(b),
-            serde_json::Value::Number(n) => Value::Number(n),
-            serde_json::Value::String(s) => Value::String(s),
-            serde_json::Value::Array(items) => Value::Array(
-                items
-                    .into_iter()
-                    .map(Value::from)
-                    .collect::<Vec<_>>()
-                    .into(),
-            ),
-            serde_json::Value::Object(map) => Value::Object(Map {
-                entries: map
-                    .into_iter()
-                    .map(|(key, v)| Entry {
-                        key,
-                        value: Value::from(v),
-                        raw: None,
-                    })
-                    .collect(),
-                raw: None,
-            }),
-        }
-    }
-}
-
-impl From<&str> for Value {
-    fn from(s: &str) -> Self {
-        Value::String(s.to_string())
-    }
-}
-
-impl From<String> for Value {
-    fn from(s: String) -> Self {
-        Value::String(s)
-    }
-}
-
-impl From<bool> for Value {
-    fn from(b: bool) -> Self {
-        Value::Bool(b)
-    }
-}
-
-impl From<i64> for Value {
-    fn from(n: i64) -> Self {
-        Value::Number(n.into())
-    }
-}
-
-impl From<Map> for Value {
-    fn from(map: Map) -> Self {
-        Value::Object(map)
-    }
-}
-
-impl From<Vec<Value>> for Value {
-    fn from(items: Vec<Value>) -> Self {
-        Value::Array(items.into())
     }
 }
 
