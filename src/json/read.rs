@@ -201,26 +201,43 @@ impl Reader<'_> {
         Ok(())
     }
 
+    /// Right after an opening bracket: whether `close` comes first (then it is read too).
+    fn closes(&mut self, close: u8) -> bool {
+        self.skip_space();
+        let closed = self.peek() == Some(close);
+        if closed {
+            self.at += 1;
+        }
+        closed
+    }
+
+    /// After an item: `true` at the closing `close`, `false` after a comma.
+    fn after_item(&mut self, close: u8, what: &str) -> Result<bool, Error> {
+        self.skip_space();
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                Ok(false)
+            }
+            Some(b) if b == close => {
+                self.at += 1;
+                Ok(true)
+            }
+            _ => Err(self.error(what)),
+        }
+    }
+
     fn array(&mut self) -> Result<Value, Error> {
         let (start, seen) = (self.at, self.repeats);
         self.enter()?;
         // Items are gathered on the reader's stack and moved out at once, sized exactly.
         let mark = self.items.len();
-        self.skip_space();
-        if self.peek() == Some(b']') {
-            self.at += 1;
-        } else {
+        if !self.closes(b']') {
             loop {
                 let item = self.value()?;
                 self.items.push(item);
-                self.skip_space();
-                match self.peek() {
-                    Some(b',') => self.at += 1,
-                    Some(b']') => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return Err(self.error("expected `,` or `]`")),
+                if self.after_item(b']', "expected `,` or `]`")? {
+                    break;
                 }
             }
         }
@@ -233,10 +250,7 @@ impl Reader<'_> {
         let (start, seen) = (self.at, self.repeats);
         self.enter()?;
         let mark = self.entries.len();
-        self.skip_space();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-        } else {
+        if !self.closes(b'}') {
             loop {
                 self.skip_space();
                 if self.peek() != Some(b'"') {
@@ -248,14 +262,8 @@ impl Reader<'_> {
                 let value = self.value()?;
                 let raw = self.span(entry_start, entry_seen);
                 self.entries.push(Entry::read(key, value, raw));
-                self.skip_space();
-                match self.peek() {
-                    Some(b',') => self.at += 1,
-                    Some(b'}') => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return Err(self.error("expected `,` or `}`")),
+                if self.after_item(b'}', "expected `,` or `}`")? {
+                    break;
                 }
             }
         }
