@@ -202,6 +202,7 @@ impl Reader<'_> {
     }
 
     /// Right after an opening bracket: whether `close` comes first (then it is read too).
+    #[inline]
     fn closes(&mut self, close: u8) -> bool {
         self.skip_space();
         let closed = self.peek() == Some(close);
@@ -212,6 +213,7 @@ impl Reader<'_> {
     }
 
     /// After an item: `true` at the closing `close`, `false` after a comma.
+    #[inline]
     fn after_item(&mut self, close: u8, what: &str) -> Result<bool, Error> {
         self.skip_space();
         match self.peek() {
