@@ -217,11 +217,6 @@ impl Map {
     pub fn values(&self) -> impl Iterator<Item = &Value> {
         self.entries.iter().map(|e| &e.value)
     }
-
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
-        self.raw = None;
-        self.entries.iter_mut().map(Entry::value_mut)
-    }
 }
 
 impl<'a> IntoIterator for &'a Map {
@@ -344,13 +339,6 @@ impl Value {
     pub fn as_u64(&self) -> Option<u64> {
         match self {
             Value::Number(n) => n.as_u64(),
-            _ => None,
-        }
-    }
-
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Value::Number(n) => n.as_f64(),
             _ => None,
         }
     }
