@@ -9,7 +9,7 @@ use crate::json::{Array, Map, Value};
 
 use crate::exceptions::Granted;
 use crate::field_path::FieldPath;
-use crate::report::{Added, Report, Target};
+use crate::report::{Report, Target};
 use crate::settings::Settings;
 
 /// What to do with a hardened field that is missing.
@@ -195,12 +195,8 @@ impl<'a> Ctx<'a> {
                 // and not at every pod the controller creates later.
                 (Missing::Ignore, Some(_), _) => {}
                 (Missing::Add, Some(fill), Some(map)) => {
-                    let added = Added::Field {
-                        rel: field.rel,
-                        key: field.key,
-                        value: fill.clone(),
-                    };
-                    self.report.change(added, field.target);
+                    self.report
+                        .field_change(field.rel, field.key, &fill, field.target);
                     map.insert(field.key.to_string(), fill);
                 }
                 _ => self.missing_violation(field.path.key(field.key), allowed()),

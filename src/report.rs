@@ -70,13 +70,18 @@ impl Added {
     fn same_kind(&self, other: &Added) -> bool {
         match (self, other) {
             (Added::Field { rel, key, .. }, Added::Field { rel: r, key: k, .. }) => {
-                rel == r && key == k
+                same_text(rel, r) && same_text(key, k)
             }
             (Added::Text(a), Added::Text(b)) => Rc::ptr_eq(a, b) || a == b,
             (Added::Static(a), Added::Static(b)) => a == b,
             _ => false,
         }
     }
+}
+
+/// Equal texts; the same `&'static str` is recognised without reading it.
+fn same_text(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
 }
 
 impl fmt::Display for Added {
@@ -101,6 +106,8 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Every control an exception relaxed: `istio-proxy: runAsUser 1337 (exceptions[0], …)`.
     pub exceptions: Vec<String>,
+    /// Where in `changes` the next container change is looked for first (see `record`).
+    next_kind: usize,
 }
 
 impl Report {
@@ -117,10 +124,56 @@ impl Report {
         let Target::Named(name) = target else {
             return self.pod_changes.push(added);
         };
+        let found = self.kind(|a| a.same_kind(&added));
+        self.add_target(found, name, || added);
+    }
+
+    /// Records that `target` got `rel.key` set to `value`; the value is copied only the first
+    /// time the field is added.
+    pub fn field_change(
+        &mut self,
+        rel: &'static str,
+        key: &'static str,
+        value: &Value,
+        target: &Target,
+    ) {
+        let added = || Added::Field {
+            rel,
+            key,
+            value: value.clone(),
+        };
+        let Target::Named(name) = target else {
+            return self.pod_changes.push(added());
+        };
+        let found = self.kind(|a| {
+            matches!(a, Added::Field { rel: r, key: k, .. } if same_text(r, rel) && same_text(k, key))
+        });
+        self.add_target(found, name, added);
+    }
+
+    /// Where the kind of change `same` recognises is in `changes`. Every container goes
+    /// through the rules in the same order, so its changes come in the order of the previous
+    /// container's: the kind after the last one found is tried first, and a pod's changes are
+    /// recorded without searching.
+    fn kind(&self, same: impl Fn(&Added) -> bool) -> Option<usize> {
+        match self.changes.get(self.next_kind) {
+            Some((a, _)) if same(a) => Some(self.next_kind),
+            _ => self.changes.iter().position(|(a, _)| same(a)),
+        }
+    }
+
+    /// Adds `name` to the kind of change at `found`, or to a new kind made by `added`.
+    fn add_target(&mut self, found: Option<usize>, name: &Rc<str>, added: impl FnOnce() -> Added) {
         // Each container is walked once, so its name comes once per kind of change.
-        match self.changes.iter_mut().find(|(a, _)| a.same_kind(&added)) {
-            Some((_, targets)) => targets.push(Rc::clone(name)),
-            None => self.changes.push((added, vec![Rc::clone(name)])),
+        match found.and_then(|at| Some((at, self.changes.get_mut(at)?))) {
+            Some((at, (_, targets))) => {
+                targets.push(Rc::clone(name));
+                self.next_kind = at + 1;
+            }
+            None => {
+                self.changes.push((added(), vec![Rc::clone(name)]));
+                self.next_kind = self.changes.len();
+            }
         }
     }
 
@@ -254,6 +307,42 @@ mod tests {
                 "agent-hardening added to the pod spec: securityContext.runAsUser: 65534, securityContext.fsGroup: 65534",
                 "agent-hardening added securityContext.readOnlyRootFilesystem: true to a, b, c, d, e and 3 more",
                 "agent-hardening added a writable emptyDir at /tmp to a",
+            ]
+        );
+    }
+
+    /// Containers with different subsets of the changes, in different orders, and kinds
+    /// given both as `Added` and through `field_change` (with equal texts at other
+    /// addresses): each kind lists exactly the containers that got it, in walk order.
+    #[test]
+    fn kinds_are_found_whatever_the_order() {
+        let mut r = Report::default();
+        let sc = String::from("securityContext");
+        let sc: &'static str = Box::leak(sc.into_boxed_str());
+        let x = || field("securityContext", "runAsNonRoot", json!(true));
+        let y = || Added::Text("HOME=/home/nobody".into());
+        r.change(x(), &Target::named("a"));
+        r.change(y(), &Target::named("a"));
+        r.change(y(), &Target::named("b"));
+        r.field_change(sc, "runAsNonRoot", &json!(true), &Target::named("c"));
+        r.change(Added::Static("z"), &Target::named("c"));
+        r.change(y(), &Target::named("c"));
+        r.change(Added::Static("z"), &Target::named("d"));
+        r.change(x(), &Target::named("d"));
+        let kinds: Vec<(String, Vec<&str>)> = r
+            .changes
+            .iter()
+            .map(|(a, t)| (a.to_string(), t.iter().map(|n| &**n).collect()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (
+                    "securityContext.runAsNonRoot: true".into(),
+                    vec!["a", "c", "d"]
+                ),
+                ("HOME=/home/nobody".into(), vec!["a", "b", "c"]),
+                ("z".into(), vec!["c", "d"]),
             ]
         );
     }
