@@ -90,7 +90,7 @@ pub fn check_container(
 }
 
 /// capabilities.drop must hold `ALL`; capabilities.add only the allowed ones.
-fn capabilities(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
+fn capabilities(ctx: &mut Ctx<'_>, sc: &mut Child<'_, '_>, at: &At<'_>) {
     let path = at.path.key("capabilities");
     let create = ctx.adds();
     let mut caps = ctx.sub(sc, "capabilities", &path, create);
@@ -110,7 +110,7 @@ fn has_all(v: &Value) -> bool {
         .is_some_and(|items| items.iter().any(|c| c.as_str() == Some("ALL")))
 }
 
-fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_>, path: &FieldPath<'_>, target: &Target) {
+fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_, '_>, path: &FieldPath<'_>, target: &Target) {
     let allowed = || "a list containing ALL".to_string();
     let field = |fill| Field {
         path,

@@ -17,7 +17,7 @@ use crate::report::{Added, Target};
 pub fn check(ctx: &mut Ctx<'_>, volume: &mut Map, item: &FieldPath<'_>) {
     let (mut name, mut empty_dir) = (None, None);
     for (key, value) in volume.iter_mut() {
-        match key.as_str() {
+        match key {
             "name" => name = value.as_str(),
             "emptyDir" => empty_dir = Some(value),
             _ => {}
@@ -43,7 +43,7 @@ fn size_limit(ctx: &mut Ctx<'_>, empty_dir: &mut Map, path: &FieldPath<'_>, name
         None => match ctx.missing {
             Missing::Add => {
                 let default = s.default_empty_dir_size_limit.as_str();
-                empty_dir.insert("sizeLimit".to_string(), json!(default));
+                empty_dir.insert("sizeLimit".into(), json!(default));
                 let added = Added::Text(Rc::from(format!("emptyDir.sizeLimit: {default}")));
                 ctx.report
                     .change(added, &Target::named(format!("volume {name}")));

@@ -107,8 +107,8 @@ fn add(
     };
     for (name, path) in missing {
         let mut entry = Map::new();
-        entry.insert("name".into(), Value::String((*name).to_string()));
-        entry.insert("value".into(), Value::String((*path).to_string()));
+        entry.insert("name".into(), Value::from((*name).to_string()));
+        entry.insert("value".into(), Value::from((*path).to_string()));
         list.push(Value::Object(entry));
         ctx.report
             .change(Added::Text(texts.text(name, path)), target);

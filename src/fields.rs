@@ -35,16 +35,16 @@ pub struct Ctx<'a> {
 }
 
 /// A child object of the JSON being walked.
-pub enum Child<'a> {
+pub enum Child<'a, 's> {
     /// Absent (or null) and not created: only reporting is possible.
     Missing,
     /// Present with the wrong type; already reported, nothing below it is checked.
     Malformed,
-    Object(&'a mut Map),
+    Object(&'a mut Map<'s>),
 }
 
-impl Child<'_> {
-    pub fn get(&self, key: &str) -> Option<&Value> {
+impl<'s> Child<'_, 's> {
+    pub fn get(&self, key: &str) -> Option<&Value<'s>> {
         match self {
             Child::Object(map) => present(map.get(key)),
             _ => None,
@@ -60,13 +60,13 @@ pub struct Field<'p> {
     /// or the container.
     pub rel: &'static str,
     pub key: &'static str,
-    pub fill: Option<Value>,
+    pub fill: Option<Value<'static>>,
     /// `pod` or the container's name, for warnings.
     pub target: &'p Target,
 }
 
 /// `None` for an absent field and for an explicit `null`, which the API server treats alike.
-pub fn present(value: Option<&Value>) -> Option<&Value> {
+pub fn present<'v, 's>(value: Option<&'v Value<'s>>) -> Option<&'v Value<'s>> {
     value.filter(|v| !v.is_null())
 }
 
@@ -108,22 +108,27 @@ impl<'a> Ctx<'a> {
 
     /// The object at `parent[key]` (whose path is `path`), created empty when missing and the
     /// mode adds fields.
-    pub fn child<'m>(&mut self, parent: &'m mut Map, key: &str, path: &FieldPath<'_>) -> Child<'m> {
+    pub fn child<'m, 's>(
+        &mut self,
+        parent: &'m mut Map<'s>,
+        key: &'static str,
+        path: &FieldPath<'_>,
+    ) -> Child<'m, 's> {
         let create = self.adds();
         self.child_if(parent, key, path, create)
     }
 
     /// Like `child`, but creates the object only when `create` is true.
-    pub fn child_if<'m>(
+    pub fn child_if<'m, 's>(
         &mut self,
-        parent: &'m mut Map,
-        key: &str,
+        parent: &'m mut Map<'s>,
+        key: &'static str,
         path: &FieldPath<'_>,
         create: bool,
-    ) -> Child<'m> {
+    ) -> Child<'m, 's> {
         match parent.get(key) {
             None | Some(Value::Null) if create => {
-                parent.insert(key.to_string(), Value::Object(Map::new()));
+                parent.insert(key.into(), Value::Object(Map::new()));
             }
             None | Some(Value::Null) => return Child::Missing,
             Some(Value::Object(_)) => {}
@@ -140,13 +145,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// The object `key` inside `parent`, which may itself be missing or malformed.
-    pub fn sub<'m>(
+    pub fn sub<'m, 's>(
         &mut self,
-        parent: &'m mut Child<'_>,
-        key: &str,
+        parent: &'m mut Child<'_, 's>,
+        key: &'static str,
         path: &FieldPath<'_>,
         create: bool,
-    ) -> Child<'m> {
+    ) -> Child<'m, 's> {
         match parent {
             Child::Missing => Child::Missing,
             Child::Malformed => Child::Malformed,
@@ -159,7 +164,7 @@ impl<'a> Ctx<'a> {
     /// `ok`.
     pub fn ensure(
         &mut self,
-        obj: &mut Child<'_>,
+        obj: &mut Child<'_, '_>,
         field: Field<'_>,
         ok: impl Fn(&Value) -> bool,
         allowed: impl FnOnce() -> String,
@@ -173,7 +178,7 @@ impl<'a> Ctx<'a> {
 
     fn ensure_field(
         &mut self,
-        obj: &mut Child<'_>,
+        obj: &mut Child<'_, '_>,
         field: Field<'_>,
         ok: &dyn Fn(&Value) -> bool,
         allowed: &mut dyn FnMut() -> String,
@@ -197,7 +202,7 @@ impl<'a> Ctx<'a> {
                 (Missing::Add, Some(fill), Some(map)) => {
                     self.report
                         .field_change(field.rel, field.key, &fill, field.target);
-                    map.insert(field.key.to_string(), fill);
+                    map.insert(field.key.into(), fill);
                 }
                 _ => self.missing_violation(field.path.key(field.key), allowed()),
             },
@@ -207,7 +212,7 @@ impl<'a> Ctx<'a> {
     /// An optional field that, when set, must pass `ok`.
     pub fn check_optional(
         &mut self,
-        obj: &Child<'_>,
+        obj: &Child<'_, '_>,
         path: &FieldPath<'_>,
         key: &str,
         ok: impl Fn(&Value) -> bool,
@@ -223,12 +228,12 @@ impl<'a> Ctx<'a> {
 }
 
 /// The array at `parent[key]` (absent or null: none); a non-array is reported.
-pub fn array_mut<'m>(
+pub fn array_mut<'m, 's>(
     ctx: &mut Ctx<'_>,
-    parent: &'m mut Map,
+    parent: &'m mut Map<'s>,
     key: &str,
     path: &FieldPath<'_>,
-) -> Option<&'m mut Array> {
+) -> Option<&'m mut Array<'s>> {
     match parent.get_mut(key) {
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => Some(items),
@@ -242,21 +247,24 @@ pub fn array_mut<'m>(
 
 /// The list at `parent[key]` to append to, created empty when absent or null; `None` when
 /// it is not a list (the rules report that elsewhere).
-pub fn list_to_extend<'m>(parent: &'m mut Map, key: &str) -> Option<&'m mut Array> {
+pub fn list_to_extend<'m, 's>(
+    parent: &'m mut Map<'s>,
+    key: &'static str,
+) -> Option<&'m mut Array<'s>> {
     // Looked up before inserting: `entry` would allocate the key on every call.
     if parent.get(key).is_none_or(Value::is_null) {
-        parent.insert(key.to_string(), Value::Array(Array::new()));
+        parent.insert(key.into(), Value::Array(Array::new()));
     }
     parent.get_mut(key).and_then(Value::as_array_mut)
 }
 
 /// Read-only twin of `array_mut`.
-pub fn array<'m>(
+pub fn array<'m, 's>(
     ctx: &mut Ctx<'_>,
-    parent: &'m Map,
+    parent: &'m Map<'s>,
     key: &str,
     path: &FieldPath<'_>,
-) -> Option<&'m Array> {
+) -> Option<&'m Array<'s>> {
     match parent.get(key) {
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => Some(items),

@@ -74,8 +74,8 @@ pub fn push_mount(container: &mut Map, volume: &str, path: &str) -> bool {
     match list_to_extend(container, "volumeMounts") {
         Some(list) => {
             let mut mount = Map::new();
-            mount.insert("name".into(), Value::String(volume.to_string()));
-            mount.insert("mountPath".into(), Value::String(path.to_string()));
+            mount.insert("name".into(), Value::from(volume.to_string()));
+            mount.insert("mountPath".into(), Value::from(path.to_string()));
             list.push(Value::Object(mount));
             true
         }

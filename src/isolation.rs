@@ -34,7 +34,7 @@ pub fn runtime_class(ctx: &mut Ctx<'_>, spec: &mut Map, path: &FieldPath<'_>) {
         }
         None if !rc.default.is_empty() => match ctx.missing {
             Missing::Add => {
-                spec.insert(key.to_string(), json!(rc.default));
+                spec.insert(key.into(), json!(rc.default));
                 let text = format!("runtimeClassName: {}", rc.default);
                 ctx.report.change(Added::Text(text.into()), &Target::Pod);
             }
@@ -61,7 +61,7 @@ fn has_token_source(volume: &Value) -> bool {
     token_sources(volume).next().is_some()
 }
 
-fn token_sources(volume: &Value) -> impl Iterator<Item = &Value> {
+fn token_sources<'v, 's>(volume: &'v Value<'s>) -> impl Iterator<Item = &'v Value<'s>> {
     volume
         .get("projected")
         .and_then(|p| p.get("sources"))
@@ -105,7 +105,7 @@ pub fn service_account_token(ctx: &mut Ctx<'_>, spec: &mut Map, path: &FieldPath
         }
         None => match ctx.missing {
             Missing::Add => {
-                spec.insert(key.to_string(), json!(false));
+                spec.insert(key.into(), json!(false));
                 let removed = take_injected_token(spec);
                 let text = match &removed {
                     Some(name) => format!(

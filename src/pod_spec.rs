@@ -43,7 +43,7 @@ pub fn check_template(
     // Borrow the metadata and the spec side by side without copying either.
     let (mut metadata, mut spec) = (None, None);
     for (key, value) in template.iter_mut() {
-        match key.as_str() {
+        match key {
             "metadata" => metadata = Some(&*value),
             "spec" => spec = Some(value),
             _ => {}

@@ -56,7 +56,7 @@ pub enum Added {
     Field {
         rel: &'static str,
         key: &'static str,
-        value: Value,
+        value: Value<'static>,
     },
     /// Anything else, already described (shared when the same text is recorded for many
     /// containers).
@@ -134,13 +134,13 @@ impl Report {
         &mut self,
         rel: &'static str,
         key: &'static str,
-        value: &Value,
+        value: &Value<'_>,
         target: &Target,
     ) {
         let added = || Added::Field {
             rel,
             key,
-            value: value.clone(),
+            value: value.to_owned_value(),
         };
         let Target::Named(name) = target else {
             return self.pod_changes.push(added());
@@ -275,7 +275,7 @@ mod tests {
         assert!(msg.ends_with("… and 5 more"));
     }
 
-    fn field(rel: &'static str, key: &'static str, value: Value) -> Added {
+    fn field(rel: &'static str, key: &'static str, value: Value<'static>) -> Added {
         Added::Field { rel, key, value }
     }
 

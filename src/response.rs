@@ -13,7 +13,7 @@ pub enum Outcome<'s> {
         audit: Vec<(String, String)>,
     },
     Mutate {
-        object: Value,
+        object: Value<'s>,
         /// The text `object` was read from (`json::parse` with spans); the writer copies from it.
         source: &'s str,
         warnings: Vec<String>,

@@ -35,7 +35,7 @@ pub struct At<'p> {
 }
 
 impl<'p> At<'p> {
-    fn field(&'p self, rel: &'static str, key: &'static str, fill: Option<Value>) -> Field<'p> {
+    fn field(&'p self, rel: &'static str, key: &'static str, fill: Option<Value<'static>>) -> Field<'p> {
         Field {
             path: self.path,
             rel,
@@ -47,7 +47,7 @@ impl<'p> At<'p> {
 }
 
 /// runAsNonRoot, runAsUser, runAsGroup (both levels); fsGroup, supplementalGroups (pod).
-pub fn identity(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level) {
+pub fn identity(ctx: &mut Ctx<'_>, sc: &mut Child<'_, '_>, at: &At<'_>, level: Level) {
     let s = ctx.settings;
     let users = || format!("a non-root user id: {}", s.users_text());
     let groups = || format!("a non-root group id: {}", s.groups_text());
@@ -100,7 +100,7 @@ pub fn identity(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level
 /// or refused unless an exception grants it (the use is recorded).
 fn container_id(
     ctx: &mut Ctx<'_>,
-    sc: &Child<'_>,
+    sc: &Child<'_, '_>,
     at: &At<'_>,
     key: &str,
     allowed: fn(&Settings, i64) -> bool,
@@ -128,7 +128,7 @@ fn excepted(
     exceptions::allows(ctx, at.target, || control, grant)
 }
 
-fn supplemental_groups(ctx: &mut Ctx<'_>, sc: &Child<'_>, path: &FieldPath<'_>) {
+fn supplemental_groups(ctx: &mut Ctx<'_>, sc: &Child<'_, '_>, path: &FieldPath<'_>) {
     let Some(value) = sc.get("supplementalGroups") else {
         return;
     };
@@ -149,7 +149,7 @@ fn supplemental_groups(ctx: &mut Ctx<'_>, sc: &Child<'_>, path: &FieldPath<'_>) 
 
 /// seccompProfile: the pod gets RuntimeDefault when it has none; any explicit type must be
 /// one of `allowedSeccompProfiles`, and Localhost needs its profile file.
-pub fn seccomp(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level) {
+pub fn seccomp(ctx: &mut Ctx<'_>, sc: &mut Child<'_, '_>, at: &At<'_>, level: Level) {
     let s = ctx.settings;
     let allowed = &s.allowed_seccomp_profiles;
     let fill = allowed
@@ -175,7 +175,7 @@ pub fn seccomp(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level)
     localhost_needs_profile(ctx, &profile, &path);
 }
 
-fn localhost_needs_profile(ctx: &mut Ctx<'_>, profile: &Child<'_>, path: &FieldPath<'_>) {
+fn localhost_needs_profile(ctx: &mut Ctx<'_>, profile: &Child<'_, '_>, path: &FieldPath<'_>) {
     if profile.get("type").and_then(Value::as_str) == Some("Localhost")
         && is_unset_or_empty(profile.get("localhostProfile"))
     {
@@ -187,7 +187,7 @@ fn localhost_needs_profile(ctx: &mut Ctx<'_>, profile: &Child<'_>, path: &FieldP
 }
 
 /// seLinuxOptions: only the container types Pod Security allows; no custom user or role.
-pub fn selinux(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
+pub fn selinux(ctx: &mut Ctx<'_>, sc: &mut Child<'_, '_>, at: &At<'_>) {
     let path = at.path.key("seLinuxOptions");
     let options = ctx.sub(sc, "seLinuxOptions", &path, false);
     if matches!(options, Child::Missing) {
@@ -207,7 +207,7 @@ pub fn selinux(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
 }
 
 /// appArmorProfile: RuntimeDefault or Localhost (with its profile), never Unconfined.
-pub fn apparmor(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
+pub fn apparmor(ctx: &mut Ctx<'_>, sc: &mut Child<'_, '_>, at: &At<'_>) {
     let path = at.path.key("appArmorProfile");
     let profile = ctx.sub(sc, "appArmorProfile", &path, false);
     if matches!(profile, Child::Missing) {
@@ -221,7 +221,7 @@ pub fn apparmor(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
 }
 
 /// windowsOptions.hostProcess: never true.
-pub fn host_process(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
+pub fn host_process(ctx: &mut Ctx<'_>, sc: &mut Child<'_, '_>, at: &At<'_>) {
     let path = at.path.key("windowsOptions");
     let options = ctx.sub(sc, "windowsOptions", &path, false);
     let not_true = |v: &Value| v.as_bool() == Some(false);
@@ -231,7 +231,7 @@ pub fn host_process(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>) {
 }
 
 /// Every rule above, for one securityContext.
-pub fn check_all(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, level: Level) {
+pub fn check_all(ctx: &mut Ctx<'_>, sc: &mut Child<'_, '_>, at: &At<'_>, level: Level) {
     identity(ctx, sc, at, level);
     seccomp(ctx, sc, at, level);
     selinux(ctx, sc, at);
@@ -297,7 +297,7 @@ impl PodGaps {
 
 /// Fills, at container level, what the pod level lacks (see [`PodGaps`]). Explicit values were
 /// judged by [`check_all`]; only missing ones are added (mutate) or reported (validate).
-pub fn fill_gaps(ctx: &mut Ctx<'_>, sc: &mut Child<'_>, at: &At<'_>, gaps: PodGaps) {
+pub fn fill_gaps(ctx: &mut Ctx<'_>, sc: &mut Child<'_, '_>, at: &At<'_>, gaps: PodGaps) {
     let s = ctx.settings;
     let rel = "securityContext";
     let any = |_: &Value| true;

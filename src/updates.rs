@@ -33,7 +33,7 @@ pub fn controlled(object: &Value) -> bool {
 }
 
 /// The value at `keys` under `root`, if there is one.
-pub fn at<'v>(root: &'v Value, keys: &[&str]) -> Option<&'v Value> {
+pub fn at<'v, 's>(root: &'v Value<'s>, keys: &[&str]) -> Option<&'v Value<'s>> {
     keys.iter().try_fold(root, |node, key| node.get(key))
 }
 

@@ -137,7 +137,7 @@ fn accept(warnings: Vec<String>) -> Outcome<'static> {
     }
 }
 
-fn decide(report: Report, object: Value, source: &str) -> Outcome<'_> {
+fn decide<'s>(report: Report, object: Value<'s>, source: &'s str) -> Outcome<'s> {
     if !report.violations.is_empty() {
         Outcome::Reject {
             message: report.rejection_message(),

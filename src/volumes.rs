@@ -99,7 +99,7 @@ pub fn index_only(spec: &Map) -> VolumeIndex {
 
 fn check_types(ctx: &mut Ctx<'_>, volume: &Map, item: &FieldPath<'_>) {
     for (key, source) in volume {
-        if key != "name" && !source.is_null() && !RESTRICTED_VOLUME_TYPES.contains(&key.as_str()) {
+        if key != "name" && !source.is_null() && !RESTRICTED_VOLUME_TYPES.contains(&key) {
             let allowed = format!("a volume of type {}", RESTRICTED_VOLUME_TYPES.join(", "));
             ctx.violation(item.key(key), source, allowed);
         }
@@ -110,7 +110,7 @@ fn check_types(ctx: &mut Ctx<'_>, volume: &Map, item: &FieldPath<'_>) {
 fn is_writable(volume: &Map) -> bool {
     let read_only_flag =
         |source: &Value| source.get("readOnly").and_then(Value::as_bool) == Some(true);
-    volume.iter().any(|(key, source)| match key.as_str() {
+    volume.iter().any(|(key, source)| match key {
         "name" => false,
         _ if source.is_null() => false,
         // Sources the kubelet always mounts read-only.

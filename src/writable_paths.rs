@@ -173,7 +173,7 @@ fn required_paths<'s>(
         .and_then(|m| present(m.get("labels")))
         .and_then(|l| present(l.get(&s.framework_label)));
     let framework = match label {
-        Some(Value::String(name)) if !name.is_empty() => name.as_str(),
+        Some(Value::String(name)) if !name.is_empty() => &**name,
         None | Some(Value::String(_)) => s.default_framework.as_str(),
         Some(_) if mode == Framework::Lenient => "",
         Some(other) => {

@@ -8,7 +8,7 @@ pub mod value;
 pub mod write;
 
 pub use read::parse;
-pub use value::{Array, Map, Number, Value};
+pub use value::{Array, Map, Number, Text, Value};
 
 /// serde_json's `json!`, giving this module's `Value`.
 #[macro_export]

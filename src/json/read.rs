@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::value::{Array, Entry, Map, Span, Value};
+use std::borrow::Cow;
+
+use super::value::{Array, Entry, Map, Span, Text, Value};
 
 /// serde_json's default recursion limit: this many nested lists and objects are refused.
 const MAX_DEPTH: usize = 128;
@@ -35,7 +37,7 @@ impl fmt::Display for Error {
 
 /// The document `text`. With `spans`, objects and lists remember their place in `text`, and
 /// may only be written back against that same text (`write::write_value`).
-pub fn parse(text: &str, spans: bool) -> Result<Value, Error> {
+pub fn parse(text: &str, spans: bool) -> Result<Value<'_>, Error> {
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
@@ -61,14 +63,14 @@ struct Reader<'t> {
     depth: usize,
     spans: bool,
     /// The items and keys of the lists and objects being read, innermost last.
-    items: Vec<Value>,
-    entries: Vec<Entry>,
+    items: Vec<Value<'t>>,
+    entries: Vec<Entry<'t>>,
     /// Objects read so far that repeated a key: their text is not what the tree holds, so
     /// neither is the text of anything around them.
     repeats: usize,
 }
 
-impl Reader<'_> {
+impl<'t> Reader<'t> {
     fn error(&self, what: &str) -> Error {
         let before = self.bytes.get(..self.at).unwrap_or(self.bytes);
         let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
@@ -110,7 +112,7 @@ impl Reader<'_> {
         })
     }
 
-    fn value(&mut self) -> Result<Value, Error> {
+    fn value(&mut self) -> Result<Value<'t>, Error> {
         self.skip_space();
         match self.peek() {
             Some(b'{') => self.object(),
@@ -125,7 +127,7 @@ impl Reader<'_> {
         }
     }
 
-    fn literal(&mut self, word: &str, value: Value) -> Result<Value, Error> {
+    fn literal(&mut self, word: &str, value: Value<'t>) -> Result<Value<'t>, Error> {
         let end = self.at + word.len();
         if self.bytes.get(self.at..end) == Some(word.as_bytes()) {
             self.at = end;
@@ -135,7 +137,7 @@ impl Reader<'_> {
         }
     }
 
-    fn number(&mut self) -> Result<Value, Error> {
+    fn number(&mut self) -> Result<Value<'t>, Error> {
         let start = self.at;
         while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.peek() {
             self.at += 1;
@@ -152,8 +154,9 @@ impl Reader<'_> {
         }
     }
 
-    /// The string whose opening quote is next; its text unescaped.
-    fn string(&mut self) -> Result<String, Error> {
+    /// The string whose opening quote is next; its text unescaped (borrowed when it has no
+    /// escapes).
+    fn string(&mut self) -> Result<Text<'t>, Error> {
         let open = self.at;
         self.at += 1;
         let start = self.at;
@@ -162,7 +165,7 @@ impl Reader<'_> {
                 Some(b'"') => {
                     let s = self.text.get(start..self.at).unwrap_or_default();
                     self.at += 1;
-                    return Ok(s.to_string());
+                    return Ok(Cow::Borrowed(s));
                 }
                 Some(b'\\') => return self.escaped(open),
                 Some(0..0x20) => return Err(self.error("control character in string")),
@@ -174,7 +177,7 @@ impl Reader<'_> {
 
     /// A string with escapes, from its opening quote at `open`: found here, decoded by
     /// serde_json.
-    fn escaped(&mut self, open: usize) -> Result<String, Error> {
+    fn escaped(&mut self, open: usize) -> Result<Text<'t>, Error> {
         loop {
             match self.peek() {
                 Some(b'"') => break,
@@ -186,7 +189,7 @@ impl Reader<'_> {
         }
         self.at += 1;
         let text = self.text.get(open..self.at).unwrap_or_default();
-        serde_json::from_str(text).map_err(|e| {
+        serde_json::from_str(text).map(Cow::Owned).map_err(|e| {
             self.at = open;
             self.error(&what_serde_says(&e))
         })
@@ -229,7 +232,7 @@ impl Reader<'_> {
         }
     }
 
-    fn array(&mut self) -> Result<Value, Error> {
+    fn array(&mut self) -> Result<Value<'t>, Error> {
         let (start, seen) = (self.at, self.repeats);
         self.enter()?;
         // Items are gathered on the reader's stack and moved out at once, sized exactly.
@@ -248,7 +251,7 @@ impl Reader<'_> {
         Ok(Value::Array(Array::read(items, self.span(start, seen))))
     }
 
-    fn object(&mut self) -> Result<Value, Error> {
+    fn object(&mut self) -> Result<Value<'t>, Error> {
         let (start, seen) = (self.at, self.repeats);
         self.enter()?;
         let mark = self.entries.len();
@@ -270,7 +273,7 @@ impl Reader<'_> {
             }
         }
         self.depth -= 1;
-        let mut entries: Vec<Entry> = self.entries.drain(mark..).collect();
+        let mut entries: Vec<Entry<'t>> = self.entries.drain(mark..).collect();
         if let Some(kept) = without_repeats(&mut entries) {
             self.repeats += 1;
             return Ok(Value::Object(Map::read(kept, None)));
@@ -290,7 +293,7 @@ fn what_serde_says(e: &serde_json::Error) -> String {
 
 /// serde_json's reading of a repeated key: its first place, its last value. `None` when no key
 /// repeats. Small objects are checked pair by pair; larger ones through an index of their keys.
-fn without_repeats(entries: &mut Vec<Entry>) -> Option<Vec<Entry>> {
+fn without_repeats<'t>(entries: &mut Vec<Entry<'t>>) -> Option<Vec<Entry<'t>>> {
     if entries.len() <= PAIRWISE
         && !entries
             .iter()
@@ -299,8 +302,8 @@ fn without_repeats(entries: &mut Vec<Entry>) -> Option<Vec<Entry>> {
     {
         return None;
     }
-    let mut place: BTreeMap<String, usize> = BTreeMap::new();
-    let mut kept: Vec<Entry> = Vec::with_capacity(entries.len());
+    let mut place: BTreeMap<Text<'t>, usize> = BTreeMap::new();
+    let mut kept: Vec<Entry<'t>> = Vec::with_capacity(entries.len());
     let mut repeated = false;
     for entry in entries.drain(..) {
         match place.get(&entry.key).and_then(|&i| kept.get_mut(i)) {

@@ -3,6 +3,7 @@
 //! request. Anything reached through `&mut` forgets that text, so what is written back is the
 //! request's own bytes wherever nothing could have changed.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 
@@ -15,42 +16,47 @@ pub struct Span {
     pub end: usize,
 }
 
+/// Text of a key or string: borrowed from the document it was read from when it had no
+/// escapes (or a `&'static str` the rules add), owned otherwise.
+pub type Text<'s> = Cow<'s, str>;
+
+/// A JSON value whose strings may borrow from the text it was read from (`'s`).
 #[derive(Debug, Clone, Default)]
-pub enum Value {
+pub enum Value<'s> {
     #[default]
     Null,
     Bool(bool),
     Number(Number),
-    String(String),
-    Array(Array),
-    Object(Map),
+    String(Text<'s>),
+    Array(Array<'s>),
+    Object(Map<'s>),
 }
 
 /// A JSON list; a `Vec<Value>` to read, and one that forgets its source text when written to.
 #[derive(Debug, Clone, Default)]
-pub struct Array {
-    items: Vec<Value>,
+pub struct Array<'s> {
+    items: Vec<Value<'s>>,
     raw: Option<Span>,
 }
 
 /// A JSON object in its written order, without duplicate keys (the reader keeps the last value
 /// of a repeated key, as serde_json does).
 #[derive(Debug, Clone, Default)]
-pub struct Map {
-    entries: Vec<Entry>,
+pub struct Map<'s> {
+    entries: Vec<Entry<'s>>,
     raw: Option<Span>,
 }
 
 /// One key of an object, with the place of its unchanged `"key":value` text.
 #[derive(Debug, Clone)]
-pub struct Entry {
-    pub key: String,
-    pub value: Value,
+pub struct Entry<'s> {
+    pub key: Text<'s>,
+    pub value: Value<'s>,
     raw: Option<Span>,
 }
 
-impl Entry {
-    pub(crate) fn read(key: String, value: Value, raw: Option<Span>) -> Self {
+impl<'s> Entry<'s> {
+    pub(crate) fn read(key: Text<'s>, value: Value<'s>, raw: Option<Span>) -> Self {
         Entry { key, value, raw }
     }
 
@@ -64,18 +70,18 @@ impl Entry {
     }
 
     /// The value, to change: its text is forgotten.
-    fn value_mut(&mut self) -> &mut Value {
+    fn value_mut(&mut self) -> &mut Value<'s> {
         self.raw = None;
         &mut self.value
     }
 }
 
-impl Array {
+impl<'s> Array<'s> {
     pub fn new() -> Self {
         Array::default()
     }
 
-    pub(crate) fn read(items: Vec<Value>, raw: Option<Span>) -> Self {
+    pub(crate) fn read(items: Vec<Value<'s>>, raw: Option<Span>) -> Self {
         Array { items, raw }
     }
 
@@ -85,52 +91,53 @@ impl Array {
     }
 }
 
-impl Deref for Array {
-    type Target = Vec<Value>;
-    fn deref(&self) -> &Vec<Value> {
+impl<'s> Deref for Array<'s> {
+    type Target = Vec<Value<'s>>;
+    fn deref(&self) -> &Vec<Value<'s>> {
         &self.items
     }
 }
 
-impl DerefMut for Array {
-    fn deref_mut(&mut self) -> &mut Vec<Value> {
+impl<'s> DerefMut for Array<'s> {
+    fn deref_mut(&mut self) -> &mut Vec<Value<'s>> {
         self.raw = None;
         &mut self.items
     }
 }
 
-impl From<Vec<Value>> for Array {
-    fn from(items: Vec<Value>) -> Self {
+impl<'s> From<Vec<Value<'s>>> for Array<'s> {
+    fn from(items: Vec<Value<'s>>) -> Self {
         Array { items, raw: None }
     }
 }
 
-impl PartialEq for Array {
+impl PartialEq for Array<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.items == other.items
     }
 }
 
-type Pair<'a> = (&'a String, &'a Value);
+type Pair<'a, 's> = (&'a str, &'a Value<'s>);
 
-fn pair(entry: &Entry) -> Pair<'_> {
+fn pair<'a, 's>(entry: &'a Entry<'s>) -> Pair<'a, 's> {
     (&entry.key, &entry.value)
 }
 
-pub type Iter<'a> = std::iter::Map<std::slice::Iter<'a, Entry>, fn(&'a Entry) -> Pair<'a>>;
+pub type Iter<'a, 's> =
+    std::iter::Map<std::slice::Iter<'a, Entry<'s>>, fn(&'a Entry<'s>) -> Pair<'a, 's>>;
 
-impl Map {
+impl<'s> Map<'s> {
     pub fn new() -> Self {
         Map::default()
     }
 
     /// `entries` must not repeat a key.
-    pub(crate) fn read(entries: Vec<Entry>, raw: Option<Span>) -> Self {
+    pub(crate) fn read(entries: Vec<Entry<'s>>, raw: Option<Span>) -> Self {
         Map { entries, raw }
     }
 
     /// The keys in order, with the places of their unchanged text.
-    pub fn entries(&self) -> &[Entry] {
+    pub fn entries(&self) -> &[Entry<'s>] {
         &self.entries
     }
 
@@ -151,7 +158,7 @@ impl Map {
         self.entries.iter().position(|e| e.key == key)
     }
 
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub fn get(&self, key: &str) -> Option<&Value<'s>> {
         self.entries.iter().find(|e| e.key == key).map(|e| &e.value)
     }
 
@@ -159,7 +166,7 @@ impl Map {
         self.position(key).is_some()
     }
 
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value<'s>> {
         self.raw = None;
         self.entries
             .iter_mut()
@@ -168,7 +175,7 @@ impl Map {
     }
 
     /// Sets `key` (in its place when present, else last); returns the value it replaces.
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+    pub fn insert(&mut self, key: Text<'s>, value: Value<'s>) -> Option<Value<'s>> {
         self.raw = None;
         match self.entries.iter_mut().find(|e| e.key == key) {
             Some(entry) => Some(std::mem::replace(entry.value_mut(), value)),
@@ -184,13 +191,13 @@ impl Map {
     }
 
     /// Removes `key`, keeping the other keys' order.
-    pub fn remove(&mut self, key: &str) -> Option<Value> {
+    pub fn remove(&mut self, key: &str) -> Option<Value<'s>> {
         let at = self.position(key)?;
         self.raw = None;
         Some(self.entries.remove(at).value)
     }
 
-    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Value) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value<'s>) -> bool) {
         self.raw = None;
         self.entries.retain_mut(|e| {
             e.raw = None;
@@ -198,31 +205,31 @@ impl Map {
         });
     }
 
-    pub fn iter(&self) -> Iter<'_> {
-        self.entries.iter().map(pair as fn(&Entry) -> Pair<'_>)
+    pub fn iter(&self) -> Iter<'_, 's> {
+        self.entries.iter().map(pair as for<'a> fn(&'a Entry<'s>) -> Pair<'a, 's>)
     }
 
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Value)> {
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Value<'s>)> {
         self.raw = None;
         self.entries.iter_mut().map(|e| {
             e.raw = None;
-            (&e.key, &mut e.value)
+            (&*e.key, &mut e.value)
         })
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
-        self.entries.iter().map(|e| &e.key)
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| &*e.key)
     }
 
-    pub fn values(&self) -> impl Iterator<Item = &Value> {
+    pub fn values(&self) -> impl Iterator<Item = &Value<'s>> {
         self.entries.iter().map(|e| &e.value)
     }
 }
 
-impl<'a> IntoIterator for &'a Map {
-    type Item = Pair<'a>;
-    type IntoIter = Iter<'a>;
-    fn into_iter(self) -> Iter<'a> {
+impl<'a, 's> IntoIterator for &'a Map<'s> {
+    type Item = Pair<'a, 's>;
+    type IntoIter = Iter<'a, 's>;
+    fn into_iter(self) -> Iter<'a, 's> {
         self.iter()
     }
 }
@@ -231,7 +238,7 @@ impl<'a> IntoIterator for &'a Map {
 /// order, as one writer writes them, are compared in one pass; from the first that differs,
 /// the other side's keys are looked up in an index, never by scanning (an object may hold
 /// tens of thousands of labels).
-impl PartialEq for Map {
+impl PartialEq for Map<'_> {
     fn eq(&self, other: &Self) -> bool {
         if self.len() != other.len() {
             return false;
@@ -256,20 +263,20 @@ impl PartialEq for Map {
             return false;
         }
         // Filled by `insert`, not `collect` (which would bring a sort into the module).
-        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut index: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, e) in theirs.iter().enumerate() {
-            index.insert(e.key.clone(), i);
+            index.insert(&e.key, i);
         }
         mine.iter().all(|e| {
             index
-                .get(&e.key)
+                .get(&*e.key)
                 .and_then(|&i| theirs.get(i))
                 .is_some_and(|t| t.value == e.value)
         })
     }
 }
 
-impl PartialEq for Value {
+impl PartialEq for Value<'_> {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Value::Null, Value::Null) => true,
@@ -283,12 +290,12 @@ impl PartialEq for Value {
     }
 }
 
-impl Value {
-    pub fn get(&self, key: &str) -> Option<&Value> {
+impl<'s> Value<'s> {
+    pub fn get(&self, key: &str) -> Option<&Value<'s>> {
         self.as_object().and_then(|map| map.get(key))
     }
 
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value<'s>> {
         self.as_object_mut().and_then(|map| map.get_mut(key))
     }
 
@@ -343,50 +350,79 @@ impl Value {
         }
     }
 
-    pub fn as_array(&self) -> Option<&Array> {
+    pub fn as_array(&self) -> Option<&Array<'s>> {
         match self {
             Value::Array(items) => Some(items),
             _ => None,
         }
     }
 
-    pub fn as_array_mut(&mut self) -> Option<&mut Array> {
+    pub fn as_array_mut(&mut self) -> Option<&mut Array<'s>> {
         match self {
             Value::Array(items) => Some(items),
             _ => None,
         }
     }
 
-    pub fn as_object(&self) -> Option<&Map> {
+    pub fn as_object(&self) -> Option<&Map<'s>> {
         match self {
             Value::Object(map) => Some(map),
             _ => None,
         }
     }
 
-    pub fn as_object_mut(&mut self) -> Option<&mut Map> {
+    pub fn as_object_mut(&mut self) -> Option<&mut Map<'s>> {
         match self {
             Value::Object(map) => Some(map),
             _ => None,
         }
     }
 
-    pub fn take(&mut self) -> Value {
+    pub fn take(&mut self) -> Value<'s> {
         std::mem::take(self)
+    }
+
+    /// The same value with every string owned, to keep beyond the document it was read from.
+    pub fn to_owned_value(&self) -> Value<'static> {
+        match self {
+            Value::Null => Value::Null,
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Number(n) => Value::Number(n.clone()),
+            Value::String(s) => Value::String(Cow::Owned(s.to_string())),
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(Value::to_owned_value)
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+            Value::Object(map) => Value::Object(Map {
+                entries: map
+                    .entries
+                    .iter()
+                    .map(|e| Entry {
+                        key: Cow::Owned(e.key.to_string()),
+                        value: e.value.to_owned_value(),
+                        raw: None,
+                    })
+                    .collect(),
+                raw: None,
+            }),
+        }
     }
 }
 
-impl<'a> IntoIterator for &'a Array {
-    type Item = &'a Value;
-    type IntoIter = std::slice::Iter<'a, Value>;
+impl<'a, 's> IntoIterator for &'a Array<'s> {
+    type Item = &'a Value<'s>;
+    type IntoIter = std::slice::Iter<'a, Value<'s>>;
     fn into_iter(self) -> Self::IntoIter {
         self.items.iter()
     }
 }
 
-impl<'a> IntoIterator for &'a mut Array {
-    type Item = &'a mut Value;
-    type IntoIter = std::slice::IterMut<'a, Value>;
+impl<'a, 's> IntoIterator for &'a mut Array<'s> {
+    type Item = &'a mut Value<'s>;
+    type IntoIter = std::slice::IterMut<'a, Value<'s>>;
     fn into_iter(self) -> Self::IntoIter {
         self.raw = None;
         self.items.iter_mut()

@@ -132,10 +132,10 @@ pub fn serde(tree: &agent_hardening_policy::json::Value) -> Value {
         Tree::Null => Value::Null,
         Tree::Bool(b) => Value::Bool(*b),
         Tree::Number(n) => Value::Number(n.clone()),
-        Tree::String(s) => Value::String(s.clone()),
+        Tree::String(s) => Value::String(s.to_string()),
         Tree::Array(items) => Value::Array(items.iter().map(serde).collect()),
         Tree::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), serde(v))).collect())
+            Value::Object(map.iter().map(|(k, v)| (k.to_string(), serde(v))).collect())
         }
     }
 }
