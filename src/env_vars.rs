@@ -26,20 +26,25 @@ pub struct PathVar<'s> {
 
 const HOME: &str = "HOME";
 
-/// How warnings name each added variable (`env HOME=/home/nobody`), written once per pod and
-/// shared by every container that gets it.
+/// Each added variable as warnings name it (`env HOME=/home/nobody`) and as its `env` entry,
+/// both written once per pod and shared by every container that gets it.
 #[derive(Default)]
-pub struct EnvTexts(Vec<(String, String, Rc<str>)>);
+pub struct EnvTexts(Vec<(String, String, Rc<str>, Map<'static>)>);
 
 impl EnvTexts {
-    fn text(&mut self, name: &str, path: &str) -> Rc<str> {
-        if let Some((_, _, text)) = self.0.iter().find(|(n, p, _)| n == name && p == path) {
-            return Rc::clone(text);
+    fn get(&mut self, name: &str, path: &str) -> (Rc<str>, Map<'static>) {
+        if let Some((_, _, text, entry)) = self.0.iter().find(|(n, p, ..)| n == name && p == path) {
+            return (Rc::clone(text), entry.clone());
         }
         let text: Rc<str> = Rc::from(format!("env {name}={path}"));
-        self.0
-            .push((name.to_string(), path.to_string(), Rc::clone(&text)));
-        text
+        let entry = Map::rendered(&[("name", name), ("value", path)]);
+        self.0.push((
+            name.to_string(),
+            path.to_string(),
+            Rc::clone(&text),
+            entry.clone(),
+        ));
+        (text, entry)
     }
 }
 
@@ -106,12 +111,9 @@ fn add(
         return;
     };
     for (name, path) in missing {
-        let mut entry = Map::new();
-        entry.insert("name".into(), Value::from((*name).to_string()));
-        entry.insert("value".into(), Value::from((*path).to_string()));
+        let (text, entry) = texts.get(name, path);
         list.push(Value::Object(entry));
-        ctx.report
-            .change(Added::Text(texts.text(name, path)), target);
+        ctx.report.change(Added::Text(text), target);
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Injection {
     created: BTreeMap<usize, String>,
     /// Required path index → how warnings describe its mount, written once.
     descriptions: BTreeMap<usize, Rc<str>>,
+    /// Required path index → its mount, rendered once for all the containers that get it.
+    mounts: Vec<(usize, Map<'static>)>,
 }
 
 impl Injection {
@@ -39,6 +41,17 @@ impl Injection {
             self.created.insert(index, name);
         }
         self.created.get(&index).map_or("", String::as_str)
+    }
+
+    /// The mount of required path `index` (at `path`), in the volume `volume_for` names.
+    pub fn mount(&mut self, index: usize, path: &str, existing: &BTreeSet<String>) -> Map<'static> {
+        if let Some((_, mount)) = self.mounts.iter().find(|(i, _)| *i == index) {
+            return mount.clone();
+        }
+        let volume = self.volume_for(index, path, existing);
+        let mount = Map::rendered(&[("name", volume), ("mountPath", path)]);
+        self.mounts.push((index, mount.clone()));
+        mount
     }
 
     /// How warnings describe the mount for required path `index`.
@@ -68,14 +81,11 @@ impl Injection {
     }
 }
 
-/// Appends a mount of `volume` at `path` to the container; false if `volumeMounts` is not a
-/// list (already reported).
-pub fn push_mount(container: &mut Map, volume: &str, path: &str) -> bool {
+/// Appends `mount` (from `Injection::mount`) to the container; false if `volumeMounts` is not
+/// a list (already reported).
+pub fn push_mount(container: &mut Map, mount: Map<'static>) -> bool {
     match list_to_extend(container, "volumeMounts") {
         Some(list) => {
-            let mut mount = Map::new();
-            mount.insert("name".into(), Value::from(volume.to_string()));
-            mount.insert("mountPath".into(), Value::from(path.to_string()));
             list.push(Value::Object(mount));
             true
         }

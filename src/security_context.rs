@@ -35,7 +35,12 @@ pub struct At<'p> {
 }
 
 impl<'p> At<'p> {
-    fn field(&'p self, rel: &'static str, key: &'static str, fill: Option<Value<'static>>) -> Field<'p> {
+    fn field(
+        &'p self,
+        rel: &'static str,
+        key: &'static str,
+        fill: Option<Value<'static>>,
+    ) -> Field<'p> {
         Field {
             path: self.path,
             rel,

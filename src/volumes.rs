@@ -39,11 +39,17 @@ impl VolumeIndex {
     /// An index holding the pod's other writable volumes: a StatefulSet's
     /// `volumeClaimTemplates`, each a writable volume of every pod it creates.
     pub fn with_claims(claims: &[String]) -> Self {
-        VolumeIndex {
-            names: claims.iter().cloned().collect(),
-            writable: claims.iter().cloned().collect(),
+        let mut index = VolumeIndex {
+            names: BTreeSet::new(),
+            writable: BTreeSet::new(),
             well_formed: true,
+        };
+        // Inserted one by one: `collect` into a set would bring a sort into the module.
+        for claim in claims {
+            index.names.insert(claim.clone());
+            index.writable.insert(claim.clone());
         }
+        index
     }
 
     fn add(&mut self, volume: &Map) {

@@ -138,8 +138,8 @@ impl<'s> WritablePaths<'s> {
                     );
                 }
                 Missing::Add if self.can_add => {
-                    let volume = self.injection.volume_for(j, &w.path, &self.names);
-                    if push_mount(container, volume, &w.path) {
+                    let mount = self.injection.mount(j, &w.path, &self.names);
+                    if push_mount(container, mount) {
                         added = true;
                         let text = Added::Text(self.injection.description(j, w));
                         ctx.report.change(text, target);

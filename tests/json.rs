@@ -304,3 +304,60 @@ fn numbers_keep_serde_json_s_reading() {
         assert!(json::parse(text, true).is_err(), "{text}");
     }
 }
+
+/// An object rendered once (`Map::rendered`, for what the rules add to many containers) is
+/// written as serde_json writes it, escapes included; its copies are written from that text
+/// until they change, and then from what they hold.
+#[test]
+fn rendered_objects_are_written_from_their_text_until_changed() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..300 {
+        let (a, b) = (string(&mut rng), string(&mut rng));
+        let map = json::Map::rendered(&[("name", &a), ("mountPath", &b)]);
+        let expected = json!({"name": a, "mountPath": b});
+        let rendered = json::Value::Object(map.clone());
+        assert_eq!(
+            written(&rendered, None),
+            serde_json::to_string(&expected).unwrap()
+        );
+        assert!(matches!(map.raw(), Some(json::value::Raw::Text(_))));
+        // Inside a read document: the copy is written from its own text, not the source.
+        let source = r#"{"volumeMounts":[]}"#;
+        let mut doc = read(source);
+        let mounts = doc
+            .get_mut("volumeMounts")
+            .and_then(|v| v.as_array_mut())
+            .unwrap();
+        mounts.push(json::Value::Object(map.clone()));
+        assert_eq!(
+            written(&doc, Some(source)),
+            format!(
+                r#"{{"volumeMounts":[{}]}}"#,
+                serde_json::to_string(&expected).unwrap()
+            )
+        );
+        // A changed copy forgets the text, whichever way it is changed.
+        let mut changed = map.clone();
+        changed.insert("readOnly".into(), json::Value::Bool(true));
+        let mut with_read_only = expected.clone();
+        with_read_only["readOnly"] = json!(true);
+        assert_eq!(
+            written(&json::Value::Object(changed), None),
+            serde_json::to_string(&with_read_only).unwrap()
+        );
+        let mut renamed = map.clone();
+        *renamed.get_mut("name").unwrap() = json::Value::from("other");
+        assert_eq!(
+            written(&json::Value::Object(renamed), None),
+            serde_json::to_string(&json!({"name": "other", "mountPath": b})).unwrap()
+        );
+        let mut emptied = map.clone();
+        emptied.retain(|_, _| false);
+        assert_eq!(written(&json::Value::Object(emptied), None), "{}");
+        // The original is untouched by its copies' changes.
+        assert_eq!(
+            written(&rendered, None),
+            serde_json::to_string(&expected).unwrap()
+        );
+    }
+}

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
+use std::rc::Rc;
 
 pub use serde_json::Number;
 
@@ -44,7 +45,15 @@ pub struct Array<'s> {
 #[derive(Debug, Clone, Default)]
 pub struct Map<'s> {
     entries: Vec<Entry<'s>>,
-    raw: Option<Span>,
+    raw: Option<Raw>,
+}
+
+/// Where an unchanged object's JSON text is: in the document it was read from, or written
+/// once for an object the rules add to many containers (`Map::rendered`), whose copies share it.
+#[derive(Debug, Clone)]
+pub enum Raw {
+    At(Span),
+    Text(Rc<str>),
 }
 
 /// One key of an object, with the place of its unchanged `"key":value` text.
@@ -133,7 +142,31 @@ impl<'s> Map<'s> {
 
     /// `entries` must not repeat a key.
     pub(crate) fn read(entries: Vec<Entry<'s>>, raw: Option<Span>) -> Self {
-        Map { entries, raw }
+        Map {
+            entries,
+            raw: raw.map(Raw::At),
+        }
+    }
+
+    /// The object of these distinct `keys` and string `values`, with its JSON text written
+    /// once: its copies are written by copying that text, until they are changed.
+    #[inline(never)]
+    pub fn rendered(pairs: &[(&'static str, &str)]) -> Map<'static> {
+        let entries = pairs
+            .iter()
+            .map(|(key, value)| Entry {
+                key: Cow::Borrowed(*key),
+                value: Value::String(Cow::Owned((*value).to_string())),
+                raw: None,
+            })
+            .collect();
+        let mut map = Map { entries, raw: None };
+        let mut out = Vec::new();
+        super::write::write_map(&mut out, &map, None);
+        // What the writer writes is UTF-8: JSON text of UTF-8 strings.
+        let text = String::from_utf8(out).unwrap_or_default();
+        map.raw = Some(Raw::Text(Rc::from(text)));
+        map
     }
 
     /// The keys in order, with the places of their unchanged text.
@@ -141,9 +174,9 @@ impl<'s> Map<'s> {
         &self.entries
     }
 
-    /// Where the unchanged object's text is, if it was read from a document.
-    pub fn raw(&self) -> Option<Span> {
-        self.raw
+    /// Where the unchanged object's text is, if it was read from a document or rendered.
+    pub fn raw(&self) -> Option<&Raw> {
+        self.raw.as_ref()
     }
 
     pub fn len(&self) -> usize {
@@ -206,7 +239,9 @@ impl<'s> Map<'s> {
     }
 
     pub fn iter(&self) -> Iter<'_, 's> {
-        self.entries.iter().map(pair as for<'a> fn(&'a Entry<'s>) -> Pair<'a, 's>)
+        self.entries
+            .iter()
+            .map(pair as for<'a> fn(&'a Entry<'s>) -> Pair<'a, 's>)
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Value<'s>)> {

@@ -3,22 +3,12 @@
 //! compares the bytes). A mutated pod is most of the answer, and serde's serializer spends
 //! several times more per byte than a plain walk (BENCHMARKS.md).
 
-use super::value::{Span, Value};
+use super::value::{Map, Raw, Span, Value};
 
 /// Appends `value` as compact JSON. `source` is the text the value was read from with spans
 /// (`read::parse`); with `None`, or for what changed, the tree is written as serde_json
 /// would write it.
 pub fn write_value(out: &mut Vec<u8>, value: &Value, source: Option<&str>) {
-    let copied = |out: &mut Vec<u8>, raw: Option<Span>| match (raw, source) {
-        (Some(span), Some(text)) => match text.as_bytes().get(span.start..span.end) {
-            Some(bytes) => {
-                out.extend_from_slice(bytes);
-                true
-            }
-            None => false,
-        },
-        _ => false,
-    };
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -27,8 +17,9 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value, source: Option<&str>) {
         Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
         Value::String(s) => write_str(out, s),
         Value::Array(items) => {
-            if copied(out, items.raw()) {
-                return;
+            let raw = items.raw().zip(source);
+            if let Some(bytes) = raw.and_then(|(span, t)| t.as_bytes().get(span.start..span.end)) {
+                return out.extend_from_slice(bytes);
             }
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -39,49 +30,56 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value, source: Option<&str>) {
             }
             out.push(b']');
         }
-        Value::Object(map) => {
-            if copied(out, map.raw()) {
-                return;
+        Value::Object(map) => write_map(out, map, source),
+    }
+}
+
+/// Appends `map` as compact JSON (see `write_value`).
+pub fn write_map(out: &mut Vec<u8>, map: &Map<'_>, source: Option<&str>) {
+    match map.raw() {
+        Some(Raw::Text(text)) => return out.extend_from_slice(text.as_bytes()),
+        Some(Raw::At(span)) => {
+            if let Some(bytes) = source.and_then(|t| t.as_bytes().get(span.start..span.end)) {
+                return out.extend_from_slice(bytes);
             }
-            out.push(b'{');
-            let mut first = true;
-            // Unchanged keys that stood together in the source are copied in one piece.
-            let mut run: Option<Span> = None;
-            for entry in map.entries() {
-                let clean = match (entry.raw(), source) {
-                    (Some(span), Some(text))
-                        if span.start <= span.end && span.end <= text.len() =>
-                    {
-                        Some((span, text))
-                    }
-                    _ => None,
-                };
-                match (clean, run) {
-                    (Some((span, text)), Some(r)) if only_a_comma(text, r.end, span.start) => {
-                        run = Some(Span {
-                            start: r.start,
-                            end: span.end,
-                        });
-                    }
-                    (Some((span, _)), _) => {
-                        copy_run(out, source, run, &mut first);
-                        run = Some(span);
-                    }
-                    (None, _) => {
-                        copy_run(out, source, run.take(), &mut first);
-                        if !std::mem::take(&mut first) {
-                            out.push(b',');
-                        }
-                        write_str(out, &entry.key);
-                        out.push(b':');
-                        write_value(out, &entry.value, source);
-                    }
+        }
+        None => {}
+    }
+    out.push(b'{');
+    let mut first = true;
+    // Unchanged keys that stood together in the source are copied in one piece.
+    let mut run: Option<Span> = None;
+    for entry in map.entries() {
+        let clean = match (entry.raw(), source) {
+            (Some(span), Some(text)) if span.start <= span.end && span.end <= text.len() => {
+                Some((span, text))
+            }
+            _ => None,
+        };
+        match (clean, run) {
+            (Some((span, text)), Some(r)) if only_a_comma(text, r.end, span.start) => {
+                run = Some(Span {
+                    start: r.start,
+                    end: span.end,
+                });
+            }
+            (Some((span, _)), _) => {
+                copy_run(out, source, run, &mut first);
+                run = Some(span);
+            }
+            (None, _) => {
+                copy_run(out, source, run.take(), &mut first);
+                if !std::mem::take(&mut first) {
+                    out.push(b',');
                 }
+                write_str(out, &entry.key);
+                out.push(b':');
+                write_value(out, &entry.value, source);
             }
-            copy_run(out, source, run, &mut first);
-            out.push(b'}');
         }
     }
+    copy_run(out, source, run, &mut first);
+    out.push(b'}');
 }
 
 /// Whether nothing but a comma (and white space) stands between `end` and `start` in `text`.
