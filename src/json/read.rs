@@ -160,6 +160,14 @@ impl<'t> Reader<'t> {
         let open = self.at;
         self.at += 1;
         let start = self.at;
+        // Eight plain bytes at a time, then byte by byte from the first that may end the
+        // string or need a closer look.
+        while let Some(chunk) = self.bytes.get(self.at..).and_then(<[u8]>::first_chunk::<8>) {
+            if may_stop_a_string(u64::from_le_bytes(*chunk)) {
+                break;
+            }
+            self.at += 8;
+        }
         loop {
             match self.peek() {
                 Some(b'"') => {
@@ -282,6 +290,19 @@ impl<'t> Reader<'t> {
     }
 }
 
+/// Whether any of the eight bytes in `x` is a quote, a backslash or a control character
+/// (below 0x20). Exact for "none": a false "some" only sends the reader byte by byte.
+fn may_stop_a_string(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    (zero_byte(x ^ (ONES * u64::from(b'"')))
+        | zero_byte(x ^ (ONES * u64::from(b'\\')))
+        | below_space)
+        != 0
+}
+
 /// serde_json's complaint about a number or string, without its position in that piece.
 fn what_serde_says(e: &serde_json::Error) -> String {
     let text = e.to_string();
@@ -326,4 +347,30 @@ fn without_repeats<'t>(entries: &mut Vec<Entry<'t>>) -> Option<Vec<Entry<'t>>> {
     }
     *entries = kept;
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_stop_a_string;
+
+    /// Every byte value at every place of a chunk, among plain ASCII and among UTF-8
+    /// continuation bytes: flagged exactly when it is a quote, a backslash or below 0x20.
+    #[test]
+    fn chunks_are_flagged_exactly_when_a_byte_may_stop_a_string() {
+        for fill in [b'a', 0x80, 0xbf, 0xff, b' ', b'!', b'#', b'[', b']'] {
+            assert!(!may_stop_a_string(u64::from_le_bytes([fill; 8])));
+            for place in 0..8 {
+                for b in 0..=255u8 {
+                    let mut chunk = [fill; 8];
+                    chunk[place] = b;
+                    let expected = b < 0x20 || b == b'"' || b == b'\\';
+                    assert_eq!(
+                        may_stop_a_string(u64::from_le_bytes(chunk)),
+                        expected,
+                        "{chunk:?}"
+                    );
+                }
+            }
+        }
+    }
 }
