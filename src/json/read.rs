@@ -292,7 +292,7 @@ impl<'t> Reader<'t> {
 
 /// Whether any of the eight bytes in `x` is a quote, a backslash or a control character
 /// (below 0x20). Exact for "none": a false "some" only sends the reader byte by byte.
-fn may_stop_a_string(x: u64) -> bool {
+pub(super) fn may_stop_a_string(x: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;

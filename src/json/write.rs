@@ -3,6 +3,7 @@
 //! compares the bytes). A mutated pod is most of the answer, and serde's serializer spends
 //! several times more per byte than a plain walk (BENCHMARKS.md).
 
+use super::read::may_stop_a_string;
 use super::value::{Map, Raw, Span, Value};
 
 /// Appends `value` as compact JSON. `source` is the text the value was read from with spans
@@ -118,8 +119,16 @@ fn needs_escape(b: u8) -> bool {
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
+    // The plain start of the string is passed over eight bytes at a time.
+    let mut plain = 0;
+    while let Some(chunk) = bytes.get(plain..).and_then(<[u8]>::first_chunk::<8>) {
+        if may_stop_a_string(u64::from_le_bytes(*chunk)) {
+            break;
+        }
+        plain += 8;
+    }
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate().skip(plain) {
         if !needs_escape(b) {
             continue;
         }
