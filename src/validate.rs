@@ -31,16 +31,16 @@ pub fn evaluate(payload: &[u8]) -> Outcome<'_> {
 
 /// The whole decision for one waPC payload, reading image configs from `images`.
 pub fn evaluate_with<'p>(payload: &'p [u8], images: &mut dyn ImageConfigs) -> Outcome<'p> {
-    let payload: Payload = match serde_json::from_slice(payload) {
+    let payload = match Payload::read(payload) {
         Ok(p) => p,
         Err(e) => return reject(format!("the admission request could not be read: {e}")),
     };
     // The cache outlives the call: its entries are made outside the arena.
-    let settings = match arena::outside(|| cached(payload.settings.map_or("", |raw| raw.get()))) {
+    let settings = match arena::outside(|| cached(payload.settings.unwrap_or(""))) {
         Ok(s) => s,
         Err(e) => return reject(format!("the policy settings are not valid: {e}")),
     };
-    let request = payload.request;
+    let mut request = payload.request;
     let plan = workload::plan(&request, &settings);
     if matches!(plan, Plan::Pass) {
         return accept(Vec::new());
@@ -51,15 +51,14 @@ pub fn evaluate_with<'p>(payload: &'p [u8], images: &mut dyn ImageConfigs) -> Ou
     // Only now is the object worth building: pass-through requests never parse it.
     // Read with the places of its lists and objects, so that what no rule touches is written
     // back as the request's own bytes (`response::to_bytes`).
-    let source = request.object.map_or("null", |raw| raw.get());
-    let mut object = match json::parse(source, true) {
-        Ok(object) => object,
+    let (mut object, source) = match request.object_tree() {
+        Ok(read) => read,
         Err(e) => return reject(format!("the object could not be read: {e}")),
     };
     let old = || {
         request
             .old_object
-            .and_then(|raw| json::parse(raw.get(), false).ok())
+            .and_then(|raw| json::parse(raw, false).ok())
     };
     let missing = missing_fields(&plan, &settings, audit, &object);
     let mut ctx = Ctx::new(&settings, missing);

@@ -38,6 +38,17 @@ impl fmt::Display for Error {
 /// The document `text`. With `spans`, objects and lists remember their place in `text`, and
 /// may only be written back against that same text (`write::write_value`).
 pub fn parse(text: &str, spans: bool) -> Result<Value<'_>, Error> {
+    parse_passing_over(text, spans, None).map(|(value, _)| value)
+}
+
+/// Like `parse`, but the value of `key` in the objects at `depth` (1: the document's own
+/// keys) is only checked, not built: it reads as `null`, and the place of its text (the
+/// last one, if several objects have it) comes back beside the tree.
+pub fn parse_passing_over<'t>(
+    text: &'t str,
+    spans: bool,
+    pass_over: Option<(usize, &'static str)>,
+) -> Result<(Value<'t>, Option<Span>), Error> {
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
@@ -47,13 +58,16 @@ pub fn parse(text: &str, spans: bool) -> Result<Value<'_>, Error> {
         items: Vec::new(),
         entries: Vec::new(),
         repeats: 0,
+        pass_over,
+        passing: 0,
+        passed: None,
     };
     let value = reader.value()?;
     reader.skip_space();
     if reader.at < reader.bytes.len() {
         return Err(reader.error("trailing characters"));
     }
-    Ok(value)
+    Ok((value, reader.passed))
 }
 
 struct Reader<'t> {
@@ -68,6 +82,11 @@ struct Reader<'t> {
     /// Objects read so far that repeated a key: their text is not what the tree holds, so
     /// neither is the text of anything around them.
     repeats: usize,
+    /// `(depth, key)` whose values are checked, not built (`parse_passing_over`).
+    pass_over: Option<(usize, &'static str)>,
+    /// How many such values are being read (nothing is built inside them).
+    passing: usize,
+    passed: Option<Span>,
 }
 
 impl<'t> Reader<'t> {
@@ -240,6 +259,21 @@ impl<'t> Reader<'t> {
         }
     }
 
+    /// A value read without building it (`null` in the tree), its place kept in `passed`.
+    fn pass_value(&mut self) -> Result<Value<'t>, Error> {
+        self.skip_space();
+        let start = self.at;
+        self.passing += 1;
+        let read = self.value();
+        self.passing -= 1;
+        read?;
+        self.passed = Some(Span {
+            start,
+            end: self.at,
+        });
+        Ok(Value::Null)
+    }
+
     fn array(&mut self) -> Result<Value<'t>, Error> {
         let (start, seen) = (self.at, self.repeats);
         self.enter()?;
@@ -248,13 +282,18 @@ impl<'t> Reader<'t> {
         if !self.closes(b']') {
             loop {
                 let item = self.value()?;
-                self.items.push(item);
+                if self.passing == 0 {
+                    self.items.push(item);
+                }
                 if self.after_item(b']', "expected `,` or `]`")? {
                     break;
                 }
             }
         }
         self.depth -= 1;
+        if self.passing > 0 {
+            return Ok(Value::Null);
+        }
         let items = self.items.drain(mark..).collect();
         Ok(Value::Array(Array::read(items, self.span(start, seen))))
     }
@@ -272,15 +311,25 @@ impl<'t> Reader<'t> {
                 let (entry_start, entry_seen) = (self.at, self.repeats);
                 let key = self.string()?;
                 self.expect(b':', "expected `:`")?;
-                let value = self.value()?;
-                let raw = self.span(entry_start, entry_seen);
-                self.entries.push(Entry::read(key, value, raw));
+                let value = match self.pass_over {
+                    Some((depth, passed)) if depth == self.depth && key == passed => {
+                        self.pass_value()?
+                    }
+                    _ => self.value()?,
+                };
+                if self.passing == 0 {
+                    let raw = self.span(entry_start, entry_seen);
+                    self.entries.push(Entry::read(key, value, raw));
+                }
                 if self.after_item(b'}', "expected `,` or `}`")? {
                     break;
                 }
             }
         }
         self.depth -= 1;
+        if self.passing > 0 {
+            return Ok(Value::Null);
+        }
         let mut entries: Vec<Entry<'t>> = self.entries.drain(mark..).collect();
         if let Some(kept) = without_repeats(&mut entries) {
             self.repeats += 1;
