@@ -106,7 +106,7 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Every control an exception relaxed: `istio-proxy: runAsUser 1337 (exceptions[0], …)`.
     pub exceptions: Vec<String>,
-    /// Where in `changes` the next container change is looked for first (see `record`).
+    /// Where in `changes` the next container change is looked for first (see `kind`).
     next_kind: usize,
 }
 

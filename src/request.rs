@@ -48,10 +48,13 @@ pub struct AdmissionRequest<'a> {
     pub kind: GroupVersionKind,
     pub sub_resource: String,
     pub operation: String,
-    pub object: Option<&'a str>,
+    /// The object's text when serde_json read the payload; `None` when the payload was read
+    /// in one pass, the object then being in `read`: use `object_tree`.
+    object: Option<&'a str>,
     pub old_object: Option<&'a str>,
     pub user_info: Option<UserInfo>,
-    /// The object, when the payload was read into a tree: its places are in `document`.
+    /// The object, when the payload was read into a tree, and the text its places are in
+    /// (the whole payload).
     read: Option<(Value<'a>, &'a str)>,
 }
 
@@ -85,7 +88,8 @@ impl<'a> AdmissionRequest<'a> {
     }
 
     /// The object as a tree whose places are in the returned text (what the answer is
-    /// written against); `null` when the request has none.
+    /// written against); `null` when the request has none. Called once: a tree read with the
+    /// payload is handed over, and a second call would find none.
     pub fn object_tree(&mut self) -> Result<(Value<'a>, &'a str), json::read::Error> {
         if let Some(read) = self.read.take() {
             return Ok(read);

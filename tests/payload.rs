@@ -93,3 +93,44 @@ fn unusual_requests_are_refused_as_serde_json_refuses_them() {
         );
     }
 }
+
+/// Keys written with escapes are the same keys (as serde_json reads them), an object that is
+/// not an object is refused the same way, and the answers agree with serde_json's reading.
+#[test]
+fn escaped_keys_and_odd_objects_read_as_serde_json_reads_them() {
+    let update = serde_json::to_string(&json!({
+        "request": common::fixture("deployment_update_unchanged.json"),
+        "settings": {}
+    }))
+    .unwrap();
+    let create = serde_json::to_string(&json!({
+        "request": common::fixture("pod_minimal.json"),
+        "settings": {}
+    }))
+    .unwrap();
+    let variants = [
+        update.replacen(r#""kind":"#, r#""\u006bind":"#, 1),
+        update.replacen(r#""oldObject":"#, r#""old\u004fbject":"#, 1),
+        create.replacen(r#""operation":"#, r#""\u006fperation":"#, 1),
+        create.replacen(r#""object":{"#, r#""object":"a pod","x":{"#, 1),
+        create
+            .replacen(r#""object":{"#, r#""object":[{"#, 1)
+            .replacen(r#"},"oldObject""#, r#"}],"oldObject""#, 1),
+    ];
+    for (i, text) in variants.iter().enumerate() {
+        assert!(
+            text != &update && text != &create,
+            "variant {i} changed nothing"
+        );
+        assert!(one_pass(text), "variant {i}");
+        assert_eq!(answer(text), answer(&with_repeat(text)), "variant {i}");
+    }
+    // The escaped names were read as the names: the same answers as the plain payloads.
+    assert_eq!(answer(&variants[0]), answer(&update));
+    assert_eq!(answer(&variants[1]), answer(&update));
+    assert_eq!(answer(&variants[2]), answer(&create));
+    for odd in &variants[3..] {
+        let message = rejection(owned(evaluate(odd.as_bytes())));
+        assert!(message.starts_with("the Pod is not an object"), "{message}");
+    }
+}
