@@ -134,13 +134,13 @@ impl Report {
         &mut self,
         rel: &'static str,
         key: &'static str,
-        value: &Value<'_>,
+        value: &Value<'static>,
         target: &Target,
     ) {
         let added = || Added::Field {
             rel,
             key,
-            value: value.to_owned_value(),
+            value: value.clone(),
         };
         let Target::Named(name) = target else {
             return self.pod_changes.push(added());

@@ -48,14 +48,23 @@ pub struct AdmissionRequest<'a> {
     pub kind: GroupVersionKind,
     pub sub_resource: String,
     pub operation: String,
-    /// The object's text when serde_json read the payload; `None` when the payload was read
-    /// in one pass, the object then being in `read`: use `object_tree`.
-    object: Option<&'a str>,
+    /// The object, as `object_tree` hands it over.
+    object: Object<'a>,
     pub old_object: Option<&'a str>,
     pub user_info: Option<UserInfo>,
-    /// The object, when the payload was read into a tree, and the text its places are in
-    /// (the whole payload).
-    read: Option<(Value<'a>, &'a str)>,
+}
+
+/// The request's object: its text (serde_json read the payload; `None` when absent or `null`),
+/// or the tree read with the payload and the text its places are in (the whole payload).
+enum Object<'a> {
+    Text(Option<&'a str>),
+    Read(Value<'a>, &'a str),
+}
+
+impl Default for Object<'_> {
+    fn default() -> Self {
+        Object::Text(None)
+    }
 }
 
 impl<'a> Payload<'a> {
@@ -71,10 +80,9 @@ impl<'a> Payload<'a> {
                 kind: r.kind,
                 sub_resource: r.sub_resource,
                 operation: r.operation,
-                object: r.object.map(RawValue::get),
+                object: Object::Text(r.object.map(RawValue::get)),
                 old_object: r.old_object.map(RawValue::get),
                 user_info: r.user_info,
-                read: None,
             },
             settings: wire.settings.map(RawValue::get),
         })
@@ -84,18 +92,20 @@ impl<'a> Payload<'a> {
 impl<'a> AdmissionRequest<'a> {
     /// Whether the payload was read in one pass, the object with it (not by serde_json).
     pub fn read_in_one_pass(&self) -> bool {
-        self.read.is_some()
+        matches!(self.object, Object::Read(..))
     }
 
     /// The object as a tree whose places are in the returned text (what the answer is
     /// written against); `null` when the request has none. Called once: a tree read with the
     /// payload is handed over, and a second call would find none.
     pub fn object_tree(&mut self) -> Result<(Value<'a>, &'a str), json::read::Error> {
-        if let Some(read) = self.read.take() {
-            return Ok(read);
+        match std::mem::take(&mut self.object) {
+            Object::Read(tree, source) => Ok((tree, source)),
+            Object::Text(text) => {
+                let source = text.unwrap_or("null");
+                Ok((json::parse(source, true)?, source))
+            }
         }
-        let source = self.object.unwrap_or("null");
-        Ok((json::parse(source, true)?, source))
     }
 }
 
@@ -148,9 +158,9 @@ fn read_tree(payload: &[u8]) -> Option<Payload<'_>> {
     };
     let sub_resource = plain(request.get("subResource"))?;
     let operation = plain(request.get("operation"))?;
-    let read = match request.get_mut("object") {
-        None | Some(Value::Null) => None,
-        Some(object) => Some((object.take(), text)),
+    let object = match request.get_mut("object") {
+        None | Some(Value::Null) => Object::Text(None),
+        Some(object) => Object::Read(object.take(), text),
     };
     Some(Payload {
         request: AdmissionRequest {
@@ -160,10 +170,9 @@ fn read_tree(payload: &[u8]) -> Option<Payload<'_>> {
             },
             sub_resource,
             operation,
-            object: None,
+            object,
             old_object,
             user_info,
-            read,
         },
         settings,
     })

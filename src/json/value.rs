@@ -416,35 +416,6 @@ impl<'s> Value<'s> {
     pub fn take(&mut self) -> Value<'s> {
         std::mem::take(self)
     }
-
-    /// The same value with every string owned, to keep beyond the document it was read from.
-    pub fn to_owned_value(&self) -> Value<'static> {
-        match self {
-            Value::Null => Value::Null,
-            Value::Bool(b) => Value::Bool(*b),
-            Value::Number(n) => Value::Number(n.clone()),
-            Value::String(s) => Value::String(Cow::Owned(s.to_string())),
-            Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(Value::to_owned_value)
-                    .collect::<Vec<_>>()
-                    .into(),
-            ),
-            Value::Object(map) => Value::Object(Map {
-                entries: map
-                    .entries
-                    .iter()
-                    .map(|e| Entry {
-                        key: Cow::Owned(e.key.to_string()),
-                        value: e.value.to_owned_value(),
-                        raw: None,
-                    })
-                    .collect(),
-                raw: None,
-            }),
-        }
-    }
 }
 
 impl<'a, 's> IntoIterator for &'a Array<'s> {
