@@ -26,6 +26,7 @@ pub mod image_user;
 pub mod injection;
 pub mod isolation;
 pub mod json;
+pub mod memcmp;
 pub mod paths;
 pub mod pod_rules;
 pub mod pod_spec;
