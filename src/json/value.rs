@@ -44,8 +44,38 @@ pub struct Array<'s> {
 /// of a repeated key, as serde_json does).
 #[derive(Debug, Clone, Default)]
 pub struct Map<'s> {
-    entries: Vec<Entry<'s>>,
+    entries: Entries<'s>,
     raw: Option<Raw>,
+}
+
+/// An object's keys: its own, or those of a rendered object (`Map::rendered`), which its
+/// copies share until one of them is changed (then `own` holds the copy, `shared` is `None`).
+#[derive(Debug, Clone, Default)]
+struct Entries<'s> {
+    own: Vec<Entry<'s>>,
+    shared: Option<Rc<[Entry<'static>]>>,
+}
+
+impl<'s> Entries<'s> {
+    fn new(own: Vec<Entry<'s>>) -> Self {
+        Entries { own, shared: None }
+    }
+
+    #[inline]
+    fn slice(&self) -> &[Entry<'s>] {
+        match &self.shared {
+            Some(shared) => shared,
+            None => &self.own,
+        }
+    }
+
+    /// The keys, to change: a shared set becomes this object's own copy first.
+    fn own(&mut self) -> &mut Vec<Entry<'s>> {
+        if let Some(shared) = self.shared.take() {
+            self.own = shared.to_vec();
+        }
+        &mut self.own
+    }
 }
 
 /// Where an unchanged object's JSON text is: in the document it was read from, or written
@@ -143,16 +173,17 @@ impl<'s> Map<'s> {
     /// `entries` must not repeat a key.
     pub(crate) fn read(entries: Vec<Entry<'s>>, raw: Option<Span>) -> Self {
         Map {
-            entries,
+            entries: Entries::new(entries),
             raw: raw.map(Raw::At),
         }
     }
 
     /// The object of these distinct `keys` and string `values`, with its JSON text written
-    /// once: its copies are written by copying that text, until they are changed.
+    /// once: its copies share its keys and are written by copying that text, until they are
+    /// changed.
     #[inline(never)]
     pub fn rendered(pairs: &[(&'static str, &str)]) -> Map<'static> {
-        let entries = pairs
+        let entries: Vec<Entry<'static>> = pairs
             .iter()
             .map(|(key, value)| Entry {
                 key: Cow::Borrowed(*key),
@@ -160,18 +191,25 @@ impl<'s> Map<'s> {
                 raw: None,
             })
             .collect();
-        let mut map = Map { entries, raw: None };
+        let mut map = Map {
+            entries: Entries::new(entries),
+            raw: None,
+        };
         let mut out = Vec::new();
         super::write::write_map(&mut out, &map, None);
         // What the writer writes is UTF-8: JSON text of UTF-8 strings.
         let text = String::from_utf8(out).unwrap_or_default();
         map.raw = Some(Raw::Text(Rc::from(text)));
+        map.entries = Entries {
+            own: Vec::new(),
+            shared: Some(Rc::from(std::mem::take(&mut map.entries.own))),
+        };
         map
     }
 
     /// The keys in order, with the places of their unchanged text.
     pub fn entries(&self) -> &[Entry<'s>] {
-        &self.entries
+        self.entries.slice()
     }
 
     /// Where the unchanged object's text is, if it was read from a document or rendered.
@@ -180,19 +218,22 @@ impl<'s> Map<'s> {
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries().is_empty()
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        self.entries.iter().position(|e| e.key == key)
+        self.entries().iter().position(|e| e.key == key)
     }
 
     pub fn get(&self, key: &str) -> Option<&Value<'s>> {
-        self.entries.iter().find(|e| e.key == key).map(|e| &e.value)
+        self.entries()
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| &e.value)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
@@ -202,6 +243,7 @@ impl<'s> Map<'s> {
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value<'s>> {
         self.raw = None;
         self.entries
+            .own()
             .iter_mut()
             .find(|e| e.key == key)
             .map(Entry::value_mut)
@@ -210,10 +252,11 @@ impl<'s> Map<'s> {
     /// Sets `key` (in its place when present, else last); returns the value it replaces.
     pub fn insert(&mut self, key: Text<'s>, value: Value<'s>) -> Option<Value<'s>> {
         self.raw = None;
-        match self.entries.iter_mut().find(|e| e.key == key) {
+        let entries = self.entries.own();
+        match entries.iter_mut().find(|e| e.key == key) {
             Some(entry) => Some(std::mem::replace(entry.value_mut(), value)),
             None => {
-                self.entries.push(Entry {
+                entries.push(Entry {
                     key,
                     value,
                     raw: None,
@@ -227,37 +270,37 @@ impl<'s> Map<'s> {
     pub fn remove(&mut self, key: &str) -> Option<Value<'s>> {
         let at = self.position(key)?;
         self.raw = None;
-        Some(self.entries.remove(at).value)
+        Some(self.entries.own().remove(at).value)
     }
 
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value<'s>) -> bool) {
         self.raw = None;
-        self.entries.retain_mut(|e| {
+        self.entries.own().retain_mut(|e| {
             e.raw = None;
             keep(&e.key, &mut e.value)
         });
     }
 
     pub fn iter(&self) -> Iter<'_, 's> {
-        self.entries
+        self.entries()
             .iter()
             .map(pair as for<'a> fn(&'a Entry<'s>) -> Pair<'a, 's>)
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Value<'s>)> {
         self.raw = None;
-        self.entries.iter_mut().map(|e| {
+        self.entries.own().iter_mut().map(|e| {
             e.raw = None;
             (&*e.key, &mut e.value)
         })
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|e| &*e.key)
+        self.entries().iter().map(|e| &*e.key)
     }
 
     pub fn values(&self) -> impl Iterator<Item = &Value<'s>> {
-        self.entries.iter().map(|e| &e.value)
+        self.entries().iter().map(|e| &e.value)
     }
 }
 
@@ -279,19 +322,19 @@ impl PartialEq for Map<'_> {
             return false;
         }
         let same = self
-            .entries
+            .entries()
             .iter()
-            .zip(&other.entries)
+            .zip(other.entries())
             .take_while(|(a, b)| a.key == b.key)
             .count();
-        let (Some(mine), Some(theirs)) = (self.entries.get(same..), other.entries.get(same..))
+        let (Some(mine), Some(theirs)) = (self.entries().get(same..), other.entries().get(same..))
         else {
             return false;
         };
         let equal_so_far = self
-            .entries
+            .entries()
             .iter()
-            .zip(&other.entries)
+            .zip(other.entries())
             .take(same)
             .all(|(a, b)| a.value == b.value);
         if !equal_so_far {
