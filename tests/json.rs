@@ -354,10 +354,27 @@ fn rendered_objects_are_written_from_their_text_until_changed() {
         let mut emptied = map.clone();
         emptied.retain(|_, _| false);
         assert_eq!(written(&json::Value::Object(emptied), None), "{}");
-        // The original is untouched by its copies' changes.
+        let mut removed = map.clone();
+        removed.remove("name");
+        assert_eq!(
+            written(&json::Value::Object(removed), None),
+            serde_json::to_string(&json!({"mountPath": b})).unwrap()
+        );
+        let mut through_iter = map.clone();
+        for (_, value) in through_iter.iter_mut() {
+            *value = json::Value::Null;
+        }
+        assert_eq!(
+            written(&json::Value::Object(through_iter), None),
+            r#"{"name":null,"mountPath":null}"#
+        );
+        // The original is untouched by its copies' changes: its text, and the keys they
+        // shared until each of them changed.
         assert_eq!(
             written(&rendered, None),
             serde_json::to_string(&expected).unwrap()
         );
+        let keys: Vec<_> = map.iter().map(|(k, v)| (k, v.as_str())).collect();
+        assert_eq!(keys, [("name", Some(&*a)), ("mountPath", Some(&*b))]);
     }
 }
