@@ -1,7 +1,6 @@
 //! Rules for one container — regular, init (native sidecars included) or ephemeral: its
 //! securityContext, capabilities, host ports, and `host` on probes and lifecycle handlers.
 
-use crate::json;
 use crate::json::{Map, Value};
 
 use crate::capabilities::normalise;
@@ -62,7 +61,7 @@ pub fn check_container(
         fill: Some(fill),
         target,
     };
-    let read_only = field("readOnlyRootFilesystem", json!(true));
+    let read_only = field("readOnlyRootFilesystem", Value::Bool(true));
     let writable_root = sc.get("readOnlyRootFilesystem").is_some_and(is_false)
         && exceptions::allows(
             ctx,
@@ -73,7 +72,7 @@ pub fn check_container(
     if !writable_root {
         ctx.ensure(&mut sc, read_only, is_true, || "true".into());
     }
-    let escalation = field("allowPrivilegeEscalation", json!(false));
+    let escalation = field("allowPrivilegeEscalation", Value::Bool(false));
     ctx.ensure(&mut sc, escalation, is_false, || "false".into());
     ctx.check_optional(&sc, &sc_path, "privileged", is_false, || {
         "false or unset".into()
@@ -123,13 +122,13 @@ fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_, '_>, path: &FieldPath<'_>, t
         Child::Object(map) => map,
         Child::Malformed => return,
         Child::Missing => {
-            return ctx.ensure(caps, field(Some(json!(["ALL"]))), has_all, allowed);
+            return ctx.ensure(caps, field(Some(Value::from(vec![Value::from("ALL")]))), has_all, allowed);
         }
     };
     match present(map.get("drop")) {
         None => {
             let mut caps = Child::Object(map);
-            ctx.ensure(&mut caps, field(Some(json!(["ALL"]))), has_all, allowed);
+            ctx.ensure(&mut caps, field(Some(Value::from(vec![Value::from("ALL")]))), has_all, allowed);
         }
         Some(v) if has_all(v) => {}
         Some(Value::Array(items)) if items.iter().all(Value::is_string) => match ctx.missing {
@@ -137,7 +136,7 @@ fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_, '_>, path: &FieldPath<'_>, t
             // so `all` or `CAP_ALL` alone do not count).
             Missing::Add => {
                 if let Some(Value::Array(items)) = map.get_mut("drop") {
-                    items.push(json!("ALL"));
+                    items.push(Value::from("ALL"));
                 }
                 let added = Added::Static("securityContext.capabilities.drop: ALL");
                 ctx.report.change(added, target);

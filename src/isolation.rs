@@ -105,7 +105,7 @@ pub fn service_account_token(ctx: &mut Ctx<'_>, spec: &mut Map, path: &FieldPath
         }
         None => match ctx.missing {
             Missing::Add => {
-                spec.insert(key.into(), json!(false));
+                spec.insert(key.into(), Value::Bool(false));
                 let removed = take_injected_token(spec);
                 let text = match &removed {
                     Some(name) => format!(

@@ -1,7 +1,6 @@
 //! Rules on securityContext fields that exist at both pod and container level: identity,
 //! seccomp, SELinux, AppArmor and Windows hostProcess.
 
-use crate::json;
 use crate::json::{Map, Value};
 
 use crate::exceptions::{self, Granted};
@@ -61,13 +60,13 @@ pub fn identity(ctx: &mut Ctx<'_>, sc: &mut Child<'_, '_>, at: &At<'_>, level: L
     match level {
         Level::Pod => {
             let rel = "securityContext";
-            let non_root = at.field(rel, "runAsNonRoot", Some(json!(true)));
+            let non_root = at.field(rel, "runAsNonRoot", Some(Value::Bool(true)));
             ctx.ensure(sc, non_root, is_true, || "true".into());
-            let user = at.field(rel, "runAsUser", Some(json!(s.run_as_user)));
+            let user = at.field(rel, "runAsUser", Some(Value::from(s.run_as_user)));
             ctx.ensure(sc, user, user_ok, users);
-            let group = at.field(rel, "runAsGroup", Some(json!(s.run_as_group)));
+            let group = at.field(rel, "runAsGroup", Some(Value::from(s.run_as_group)));
             ctx.ensure(sc, group, group_ok, groups);
-            let fs_group = at.field(rel, "fsGroup", Some(json!(s.fs_group)));
+            let fs_group = at.field(rel, "fsGroup", Some(Value::from(s.fs_group)));
             ctx.ensure(sc, fs_group, group_ok, groups);
             supplemental_groups(ctx, sc, at.path);
         }
@@ -160,7 +159,7 @@ pub fn seccomp(ctx: &mut Ctx<'_>, sc: &mut Child<'_, '_>, at: &At<'_>, level: Le
     let fill = allowed
         .iter()
         .any(|p| p == "RuntimeDefault")
-        .then(|| json!("RuntimeDefault"));
+        .then(|| Value::from("RuntimeDefault"));
     let path = at.path.key("seccompProfile");
     let create = level == Level::Pod && fill.is_some() && ctx.adds();
     let mut profile = ctx.sub(sc, "seccompProfile", &path, create);
@@ -311,15 +310,15 @@ pub fn fill_gaps(ctx: &mut Ctx<'_>, sc: &mut Child<'_, '_>, at: &At<'_>, gaps: P
         move || format!("{what} (the pod does not set it, so a debug container must)")
     };
     if gaps.non_root {
-        let field = at.field(rel, "runAsNonRoot", Some(json!(true)));
+        let field = at.field(rel, "runAsNonRoot", Some(Value::Bool(true)));
         ctx.ensure(sc, field, any, why("true"));
     }
     if gaps.user {
-        let field = at.field(rel, "runAsUser", Some(json!(s.run_as_user)));
+        let field = at.field(rel, "runAsUser", Some(Value::from(s.run_as_user)));
         ctx.ensure(sc, field, any, why("a non-root user id"));
     }
     if gaps.group {
-        let field = at.field(rel, "runAsGroup", Some(json!(s.run_as_group)));
+        let field = at.field(rel, "runAsGroup", Some(Value::from(s.run_as_group)));
         ctx.ensure(sc, field, any, why("a non-root group id"));
     }
     if gaps.seccomp {
@@ -327,7 +326,7 @@ pub fn fill_gaps(ctx: &mut Ctx<'_>, sc: &mut Child<'_, '_>, at: &At<'_>, gaps: P
             .allowed_seccomp_profiles
             .iter()
             .any(|p| p == "RuntimeDefault")
-            .then(|| json!("RuntimeDefault"));
+            .then(|| Value::from("RuntimeDefault"));
         let path = at.path.key("seccompProfile");
         let create = fill.is_some() && ctx.adds();
         let mut profile = ctx.sub(sc, "seccompProfile", &path, create);
