@@ -126,9 +126,16 @@ impl<'a> Ctx<'a> {
         path: &FieldPath<'_>,
         create: bool,
     ) -> Child<'m, 's> {
-        match parent.get(key) {
+        let found = parent.position(key);
+        match found.and_then(|i| parent.entries().get(i)).map(|e| &e.value) {
             None | Some(Value::Null) if create => {
-                parent.insert(key.into(), Value::Object(Map::new()));
+                if let Some(slot) = parent.slot_at(found, key) {
+                    *slot = Value::Object(Map::new());
+                    if let Value::Object(map) = slot {
+                        return Child::Object(map);
+                    }
+                }
+                return Child::Missing;
             }
             None | Some(Value::Null) => return Child::Missing,
             Some(Value::Object(_)) => {}
@@ -138,7 +145,10 @@ impl<'a> Ctx<'a> {
                 return Child::Malformed;
             }
         }
-        match parent.get_mut(key).and_then(Value::as_object_mut) {
+        match found
+            .and_then(|i| parent.value_at_mut(i))
+            .and_then(Value::as_object_mut)
+        {
             Some(map) => Child::Object(map),
             None => Child::Missing,
         }
@@ -188,7 +198,9 @@ impl<'a> Ctx<'a> {
             Child::Missing => None,
             Child::Object(map) => Some(&mut **map),
         };
-        match map.as_ref().and_then(|m| present(m.get(field.key))) {
+        let found = map.as_ref().and_then(|m| m.position(field.key));
+        let value = found.and_then(|i| map.as_ref()?.entries().get(i));
+        match value.and_then(|e| present(Some(&e.value))) {
             Some(value) if ok(value) => {}
             Some(value) => {
                 let value = value.clone();
@@ -202,7 +214,9 @@ impl<'a> Ctx<'a> {
                 (Missing::Add, Some(fill), Some(map)) => {
                     self.report
                         .field_change(field.rel, field.key, &fill, field.target);
-                    map.insert(field.key.into(), fill);
+                    if let Some(slot) = map.slot_at(found, field.key) {
+                        *slot = fill;
+                    }
                 }
                 _ => self.missing_violation(field.path.key(field.key), allowed()),
             },
@@ -251,11 +265,11 @@ pub fn list_to_extend<'m, 's>(
     parent: &'m mut Map<'s>,
     key: &'static str,
 ) -> Option<&'m mut Array<'s>> {
-    // Looked up before inserting: `entry` would allocate the key on every call.
-    if parent.get(key).is_none_or(Value::is_null) {
-        parent.insert(key.into(), Value::Array(Array::new()));
+    let slot = parent.slot(key)?;
+    if slot.is_null() {
+        *slot = Value::Array(Array::new());
     }
-    parent.get_mut(key).and_then(Value::as_array_mut)
+    slot.as_array_mut()
 }
 
 /// Read-only twin of `array_mut`.

@@ -225,8 +225,37 @@ impl<'s> Map<'s> {
         self.entries().is_empty()
     }
 
-    fn position(&self, key: &str) -> Option<usize> {
+    /// Where `key` is among the keys (for `value_at_mut`: one search instead of two).
+    pub fn position(&self, key: &str) -> Option<usize> {
         self.entries().iter().position(|e| e.key == key)
+    }
+
+    /// The value of the key at `index` (from `position`), to change.
+    pub fn value_at_mut(&mut self, index: usize) -> Option<&mut Value<'s>> {
+        self.raw = None;
+        self.entries.own().get_mut(index).map(Entry::value_mut)
+    }
+
+    /// The value of `key`, to change; the key is added last, with `null`, when absent.
+    pub fn slot(&mut self, key: &'static str) -> Option<&mut Value<'s>> {
+        let found = self.position(key);
+        self.slot_at(found, key)
+    }
+
+    /// `slot`, with `key`'s place already looked up (`found`, from `position`).
+    pub fn slot_at(&mut self, found: Option<usize>, key: &'static str) -> Option<&mut Value<'s>> {
+        let index = match found {
+            Some(index) => index,
+            None => {
+                self.entries.own().push(Entry {
+                    key: key.into(),
+                    value: Value::Null,
+                    raw: None,
+                });
+                self.len() - 1
+            }
+        };
+        self.value_at_mut(index)
     }
 
     pub fn get(&self, key: &str) -> Option<&Value<'s>> {
