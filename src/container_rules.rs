@@ -122,13 +122,23 @@ fn drop_all(ctx: &mut Ctx<'_>, caps: &mut Child<'_, '_>, path: &FieldPath<'_>, t
         Child::Object(map) => map,
         Child::Malformed => return,
         Child::Missing => {
-            return ctx.ensure(caps, field(Some(Value::from(vec![Value::from("ALL")]))), has_all, allowed);
+            return ctx.ensure(
+                caps,
+                field(Some(Value::from(vec![Value::from("ALL")]))),
+                has_all,
+                allowed,
+            );
         }
     };
     match present(map.get("drop")) {
         None => {
             let mut caps = Child::Object(map);
-            ctx.ensure(&mut caps, field(Some(Value::from(vec![Value::from("ALL")]))), has_all, allowed);
+            ctx.ensure(
+                &mut caps,
+                field(Some(Value::from(vec![Value::from("ALL")]))),
+                has_all,
+                allowed,
+            );
         }
         Some(v) if has_all(v) => {}
         Some(Value::Array(items)) if items.iter().all(Value::is_string) => match ctx.missing {

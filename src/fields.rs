@@ -127,7 +127,10 @@ impl<'a> Ctx<'a> {
         create: bool,
     ) -> Child<'m, 's> {
         let found = parent.position(key);
-        match found.and_then(|i| parent.entries().get(i)).map(|e| &e.value) {
+        match found
+            .and_then(|i| parent.entries().get(i))
+            .map(|e| &e.value)
+        {
             None | Some(Value::Null) if create => {
                 if let Some(slot) = parent.slot_at(found, key) {
                     *slot = Value::Object(Map::new());

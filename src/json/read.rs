@@ -90,6 +90,8 @@ struct Reader<'t> {
 }
 
 impl<'t> Reader<'t> {
+    #[cold]
+    #[inline(never)]
     fn error(&self, what: &str) -> Error {
         let before = self.bytes.get(..self.at).unwrap_or(self.bytes);
         let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
@@ -156,6 +158,7 @@ impl<'t> Reader<'t> {
         }
     }
 
+    #[inline(never)]
     fn number(&mut self) -> Result<Value<'t>, Error> {
         let start = self.at;
         while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.peek() {
@@ -177,33 +180,46 @@ impl<'t> Reader<'t> {
     /// escapes).
     fn string(&mut self) -> Result<Text<'t>, Error> {
         let open = self.at;
-        self.at += 1;
-        let start = self.at;
-        // Eight plain bytes at a time, then byte by byte from the first that may end the
-        // string or need a closer look.
-        while let Some(chunk) = self.bytes.get(self.at..).and_then(<[u8]>::first_chunk::<8>) {
-            if may_stop_a_string(u64::from_le_bytes(*chunk)) {
+        let start = open + 1;
+        let bytes = self.bytes;
+        let mut at = start;
+        // Eight bytes at a time: the lowest byte the mask flags is the first quote, backslash
+        // or control byte; byte by byte only in the last seven bytes of the text.
+        while let Some(chunk) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+            let stops = string_stops(u64::from_le_bytes(*chunk));
+            if stops != 0 {
+                at += (stops.trailing_zeros() / 8) as usize;
                 break;
             }
-            self.at += 8;
+            at += 8;
         }
         loop {
-            match self.peek() {
+            match bytes.get(at) {
                 Some(b'"') => {
-                    let s = self.text.get(start..self.at).unwrap_or_default();
-                    self.at += 1;
-                    return Ok(Cow::Borrowed(s));
+                    self.at = at + 1;
+                    return Ok(Cow::Borrowed(self.text.get(start..at).unwrap_or_default()));
                 }
-                Some(b'\\') => return self.escaped(open),
-                Some(0..0x20) => return Err(self.error("control character in string")),
-                Some(_) => self.at += 1,
-                None => return Err(self.error("EOF while parsing a string")),
+                Some(b'\\') => {
+                    self.at = at;
+                    return self.escaped(open);
+                }
+                Some(0..0x20) => {
+                    self.at = at;
+                    return Err(self.error("control character in string"));
+                }
+                Some(_) => at += 1,
+                None => {
+                    self.at = at;
+                    return Err(self.error("EOF while parsing a string"));
+                }
             }
         }
     }
 
     /// A string with escapes, from its opening quote at `open`: found here, decoded by
     /// serde_json.
+    #[cold]
+    #[inline(never)]
     fn escaped(&mut self, open: usize) -> Result<Text<'t>, Error> {
         loop {
             match self.peek() {
@@ -340,16 +356,20 @@ impl<'t> Reader<'t> {
 }
 
 /// Whether any of the eight bytes in `x` is a quote, a backslash or a control character
-/// (below 0x20). Exact for "none": a false "some" only sends the reader byte by byte.
+/// (below 0x20). Exact for "none": a false "some" only sends the writer byte by byte.
 pub(super) fn may_stop_a_string(x: u64) -> bool {
+    string_stops(x) != 0
+}
+
+/// The eight bytes of `x` (little-endian) with the high bit set in each quote, backslash or
+/// control byte — and possibly in bytes above one of those (a borrow carries upwards), never
+/// below: the lowest set bit marks the first such byte exactly.
+fn string_stops(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-    (zero_byte(x ^ (ONES * u64::from(b'"')))
-        | zero_byte(x ^ (ONES * u64::from(b'\\')))
-        | below_space)
-        != 0
+    zero_byte(x ^ (ONES * u64::from(b'"'))) | zero_byte(x ^ (ONES * u64::from(b'\\'))) | below_space
 }
 
 /// serde_json's complaint about a number or string, without its position in that piece.
@@ -400,7 +420,7 @@ fn without_repeats<'t>(entries: &mut Vec<Entry<'t>>) -> Option<Vec<Entry<'t>>> {
 
 #[cfg(test)]
 mod tests {
-    use super::may_stop_a_string;
+    use super::{may_stop_a_string, string_stops};
 
     /// Every byte value at every place of a chunk, among plain ASCII and among UTF-8
     /// continuation bytes: flagged exactly when it is a quote, a backslash or below 0x20.
@@ -418,6 +438,28 @@ mod tests {
                         expected,
                         "{chunk:?}"
                     );
+                }
+            }
+        }
+    }
+
+    /// The lowest flagged byte is the first quote, backslash or control byte, whatever
+    /// comes after it (a borrow may flag later bytes, never earlier ones).
+    #[test]
+    fn the_lowest_flag_is_the_first_byte_that_stops_a_string() {
+        let stops: Vec<u8> = (0..0x20).chain([b'"', b'\\']).collect();
+        for fill in [b'a', 0x80, 0xff, b' ', b'!', b'#'] {
+            for first in 0..8 {
+                for &stop in &stops {
+                    for later in first + 1..8 {
+                        for b in 0..=255u8 {
+                            let mut chunk = [fill; 8];
+                            chunk[first] = stop;
+                            chunk[later] = b;
+                            let mask = string_stops(u64::from_le_bytes(chunk));
+                            assert_eq!(mask.trailing_zeros() / 8, first as u32, "{chunk:?}");
+                        }
+                    }
                 }
             }
         }
