@@ -310,7 +310,7 @@ impl<'t> Reader<'t> {
         if self.passing > 0 {
             return Ok(Value::Null);
         }
-        let items = self.items.drain(mark..).collect();
+        let items = self.items.split_off(mark);
         Ok(Value::Array(Array::read(items, self.span(start, seen))))
     }
 
@@ -346,7 +346,7 @@ impl<'t> Reader<'t> {
         if self.passing > 0 {
             return Ok(Value::Null);
         }
-        let mut entries: Vec<Entry<'t>> = self.entries.drain(mark..).collect();
+        let mut entries = self.entries.split_off(mark);
         if let Some(kept) = without_repeats(&mut entries) {
             self.repeats += 1;
             return Ok(Value::Object(Map::read(kept, None)));
