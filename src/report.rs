@@ -99,7 +99,7 @@ pub struct Report {
     pub violations: Vec<Violation>,
     /// Each kind of container change, in the order first seen, with the containers it was
     /// made to. A pod has a handful of kinds, so a linear look-up is the cheap one.
-    pub changes: Vec<(Added, Vec<Rc<str>>)>,
+    pub changes: Vec<(Added, Targets)>,
     /// What was added at pod level, in the order it was added.
     pub pod_changes: Vec<Added>,
     /// Warnings that are not changes (e.g. a required path that stays read-only).
@@ -167,11 +167,13 @@ impl Report {
         // Each container is walked once, so its name comes once per kind of change.
         match found.and_then(|at| Some((at, self.changes.get_mut(at)?))) {
             Some((at, (_, targets))) => {
-                targets.push(Rc::clone(name));
+                targets.add(name);
                 self.next_kind = at + 1;
             }
             None => {
-                self.changes.push((added(), vec![Rc::clone(name)]));
+                let mut targets = Targets::default();
+                targets.add(name);
+                self.changes.push((added(), targets));
                 self.next_kind = self.changes.len();
             }
         }
@@ -240,15 +242,42 @@ impl Report {
     }
 }
 
-fn targets_text(targets: &[Rc<str>]) -> String {
+/// The containers one kind of change was made to, as a warning names them: the first
+/// `MAX_TARGETS` by name, the others counted.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Targets {
+    pub named: Vec<Rc<str>>,
+    pub more: usize,
+}
+
+impl Targets {
+    fn add(&mut self, name: &Rc<str>) {
+        if self.named.len() < MAX_TARGETS {
+            self.named.push(Rc::clone(name));
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// How many containers got the change.
+    pub fn len(&self) -> usize {
+        self.named.len() + self.more
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn targets_text(targets: &Targets) -> String {
     let mut text = targets
+        .named
         .iter()
-        .take(MAX_TARGETS)
         .map(|t| &**t)
         .collect::<Vec<_>>()
         .join(", ");
-    if targets.len() > MAX_TARGETS {
-        text.push_str(&format!(" and {} more", targets.len() - MAX_TARGETS));
+    if targets.more > 0 {
+        text.push_str(&format!(" and {} more", targets.more));
     }
     text
 }
@@ -311,6 +340,24 @@ mod tests {
         );
     }
 
+    /// A warning names the first five containers a change was made to and counts the rest.
+    #[test]
+    fn a_change_names_five_containers_and_counts_the_others() {
+        let mut r = Report::default();
+        for name in ["a", "b", "c", "d", "e", "f", "g"] {
+            r.change(Added::Static("z"), &Target::named(name));
+        }
+        r.change(Added::Static("y"), &Target::named("h"));
+        assert_eq!(r.changes[0].1.len(), 7);
+        assert_eq!(
+            r.warnings(),
+            [
+                "agent-hardening added z to a, b, c, d, e and 2 more",
+                "agent-hardening added y to h"
+            ]
+        );
+    }
+
     /// Containers with different subsets of the changes, in different orders, and kinds
     /// given both as `Added` and through `field_change` (with equal texts at other
     /// addresses): each kind lists exactly the containers that got it, in walk order.
@@ -332,7 +379,7 @@ mod tests {
         let kinds: Vec<(String, Vec<&str>)> = r
             .changes
             .iter()
-            .map(|(a, t)| (a.to_string(), t.iter().map(|n| &**n).collect()))
+            .map(|(a, t)| (a.to_string(), t.named.iter().map(|n| &**n).collect()))
             .collect();
         assert_eq!(
             kinds,
