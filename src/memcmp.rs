@@ -24,10 +24,11 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 #[inline(always)]
 pub unsafe fn compare(a: *const u8, b: *const u8, n: usize) -> i32 {
     // SAFETY (every read below): it lies inside the first `n` bytes.
+    // Words are read little-endian (as wasm always is), so the lowest byte is the first.
     let word = |at: usize| unsafe {
         (
-            a.add(at).cast::<u64>().read_unaligned(),
-            b.add(at).cast::<u64>().read_unaligned(),
+            u64::from_le(a.add(at).cast::<u64>().read_unaligned()),
+            u64::from_le(b.add(at).cast::<u64>().read_unaligned()),
         )
     };
     if n >= 8 {
@@ -45,8 +46,8 @@ pub unsafe fn compare(a: *const u8, b: *const u8, n: usize) -> i32 {
     if n >= 4 {
         let half = |at: usize| unsafe {
             (
-                u64::from(a.add(at).cast::<u32>().read_unaligned()),
-                u64::from(b.add(at).cast::<u32>().read_unaligned()),
+                u64::from(u32::from_le(a.add(at).cast::<u32>().read_unaligned())),
+                u64::from(u32::from_le(b.add(at).cast::<u32>().read_unaligned())),
             )
         };
         let (x, y) = half(0);

@@ -246,8 +246,8 @@ impl Report {
 /// `MAX_TARGETS` by name, the others counted.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Targets {
-    pub named: Vec<Rc<str>>,
-    pub more: usize,
+    named: Vec<Rc<str>>,
+    more: usize,
 }
 
 impl Targets {

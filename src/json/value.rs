@@ -70,11 +70,19 @@ impl<'s> Entries<'s> {
     }
 
     /// The keys, to change: a shared set becomes this object's own copy first.
+    #[inline]
     fn own(&mut self) -> &mut Vec<Entry<'s>> {
+        if self.shared.is_some() {
+            self.unshare();
+        }
+        &mut self.own
+    }
+
+    #[cold]
+    fn unshare(&mut self) {
         if let Some(shared) = self.shared.take() {
             self.own = shared.to_vec();
         }
-        &mut self.own
     }
 }
 
@@ -243,7 +251,12 @@ impl<'s> Map<'s> {
     }
 
     /// `slot`, with `key`'s place already looked up (`found`, from `position`).
-    pub fn slot_at(&mut self, found: Option<usize>, key: &'static str) -> Option<&mut Value<'s>> {
+    pub(crate) fn slot_at(
+        &mut self,
+        found: Option<usize>,
+        key: &'static str,
+    ) -> Option<&mut Value<'s>> {
+        debug_assert!(found.is_none_or(|i| self.entries().get(i).is_some_and(|e| e.key == key)));
         let index = match found {
             Some(index) => index,
             None => {
