@@ -378,3 +378,34 @@ fn rendered_objects_are_written_from_their_text_until_changed() {
         assert_eq!(keys, [("name", Some(&*a)), ("mountPath", Some(&*b))]);
     }
 }
+
+/// Strings of every length up to 40 with one or two bytes to escape at every place (and
+/// multi-byte characters beside them): written exactly as serde_json writes them, whichever
+/// eight-byte chunk, overlapping last chunk or short tail finds them.
+#[test]
+fn strings_are_escaped_as_serde_json_escapes_them_wherever_the_escape_is() {
+    let specials = ['"', '\\', '\n', '\u{1}', '\u{1f}', 'é', '\u{2028}', '🙂'];
+    for len in 0usize..40 {
+        for at in 0..len.max(1) {
+            for special in specials {
+                for second in [None, Some(0), Some(len.saturating_sub(1)), Some(at / 2)] {
+                    let mut chars: Vec<char> = vec!['a'; len];
+                    if let Some(c) = chars.get_mut(at) {
+                        *c = special;
+                    }
+                    if let Some(c) = second.and_then(|i| chars.get_mut(i)) {
+                        *c = '"';
+                    }
+                    let text: String = chars.into_iter().collect();
+                    let mut out = Vec::new();
+                    json::write::write_str(&mut out, &text);
+                    assert_eq!(
+                        String::from_utf8(out).unwrap(),
+                        serde_json::to_string(&text).unwrap(),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -355,16 +355,10 @@ impl<'t> Reader<'t> {
     }
 }
 
-/// Whether any of the eight bytes in `x` is a quote, a backslash or a control character
-/// (below 0x20). Exact for "none": a false "some" only sends the writer byte by byte.
-pub(super) fn may_stop_a_string(x: u64) -> bool {
-    string_stops(x) != 0
-}
-
 /// The eight bytes of `x` (little-endian) with the high bit set in each quote, backslash or
 /// control byte — and possibly in bytes above one of those (a borrow carries upwards), never
 /// below: the lowest set bit marks the first such byte exactly.
-fn string_stops(x: u64) -> u64 {
+pub(super) fn string_stops(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
@@ -420,7 +414,11 @@ fn without_repeats<'t>(entries: &mut Vec<Entry<'t>>) -> Option<Vec<Entry<'t>>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{may_stop_a_string, string_stops};
+    use super::string_stops;
+
+    fn may_stop_a_string(x: u64) -> bool {
+        string_stops(x) != 0
+    }
 
     /// Every byte value at every place of a chunk, among plain ASCII and among UTF-8
     /// continuation bytes: flagged exactly when it is a quote, a backslash or below 0x20.
