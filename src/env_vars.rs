@@ -60,9 +60,10 @@ pub fn check<'s>(
 ) {
     let env_path = cpath.key("env");
     let home = ctx.settings.home.as_str();
-    let mut wanted: Vec<(&str, &str, bool)> = vec![(HOME, home, true)];
+    let mut wanted: Vec<(&str, &str, bool)> = Vec::with_capacity(8);
+    wanted.push((HOME, home, true));
     wanted.extend(vars.map(|v| (v.name, v.path, v.writable)));
-    let mut missing: Vec<(&str, &str)> = Vec::new();
+    let mut missing: Vec<(&str, &str)> = Vec::with_capacity(wanted.len());
     match present(container.get("env")) {
         None => missing.extend(wanted.iter().filter(|w| w.2).map(|w| (w.0, w.1))),
         Some(Value::Array(entries)) => {

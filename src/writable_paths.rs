@@ -72,7 +72,8 @@ impl<'s> WritablePaths<'s> {
         list: &str,
         target: &Target,
     ) {
-        let mut mounts = mounts(ctx, container, cpath, &self.writable, &self.names);
+        let room = self.required.len();
+        let mut mounts = mounts(ctx, container, cpath, &self.writable, &self.names, room);
         forbidden(ctx, container, &mounts, cpath);
         let inject = list != "ephemeralContainers";
         let writable_now = self.cover(ctx, container, &mut mounts, cpath, target, inject);
@@ -228,8 +229,14 @@ fn mounts(
     cpath: &FieldPath<'_>,
     writable: &BTreeSet<String>,
     names: &BTreeSet<String>,
+    room: usize,
 ) -> Vec<Mount> {
-    let mut out = Vec::new();
+    // `room` more for the mounts the container may be given.
+    let listed = container
+        .get("volumeMounts")
+        .and_then(Value::as_array)
+        .map_or(0, |l| l.len());
+    let mut out = Vec::with_capacity(listed + room);
     match present(container.get("volumeMounts")) {
         None => {}
         Some(Value::Array(list)) => {
