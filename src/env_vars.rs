@@ -60,6 +60,7 @@ pub fn check<'s>(
 ) {
     let env_path = cpath.key("env");
     let home = ctx.settings.home.as_str();
+    // HOME and a framework's few variables: room for them without growing.
     let mut wanted: Vec<(&str, &str, bool)> = Vec::with_capacity(8);
     wanted.push((HOME, home, true));
     wanted.extend(vars.map(|v| (v.name, v.path, v.writable)));

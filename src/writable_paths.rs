@@ -231,13 +231,11 @@ fn mounts(
     names: &BTreeSet<String>,
     room: usize,
 ) -> Vec<Mount> {
+    let listed = present(container.get("volumeMounts"));
     // `room` more for the mounts the container may be given.
-    let listed = container
-        .get("volumeMounts")
-        .and_then(Value::as_array)
-        .map_or(0, |l| l.len());
-    let mut out = Vec::with_capacity(listed + room);
-    match present(container.get("volumeMounts")) {
+    let mut out =
+        Vec::with_capacity(listed.and_then(Value::as_array).map_or(0, |l| l.len()) + room);
+    match listed {
         None => {}
         Some(Value::Array(list)) => {
             for (index, m) in list.iter().enumerate() {

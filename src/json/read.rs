@@ -181,37 +181,23 @@ impl<'t> Reader<'t> {
     fn string(&mut self) -> Result<Text<'t>, Error> {
         let open = self.at;
         let start = open + 1;
-        let bytes = self.bytes;
-        let mut at = start;
-        // Eight bytes at a time: the lowest byte the mask flags is the first quote, backslash
-        // or control byte; byte by byte only in the last seven bytes of the text.
-        while let Some(chunk) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
-            let stops = string_stops(u64::from_le_bytes(*chunk));
-            if stops != 0 {
-                at += (stops.trailing_zeros() / 8) as usize;
-                break;
+        let stop = first_stop(self.bytes, start);
+        match stop.and_then(|at| Some((at, *self.bytes.get(at)?))) {
+            Some((at, b'"')) => {
+                self.at = at + 1;
+                Ok(Cow::Borrowed(self.text.get(start..at).unwrap_or_default()))
             }
-            at += 8;
-        }
-        loop {
-            match bytes.get(at) {
-                Some(b'"') => {
-                    self.at = at + 1;
-                    return Ok(Cow::Borrowed(self.text.get(start..at).unwrap_or_default()));
-                }
-                Some(b'\\') => {
-                    self.at = at;
-                    return self.escaped(open);
-                }
-                Some(0..0x20) => {
-                    self.at = at;
-                    return Err(self.error("control character in string"));
-                }
-                Some(_) => at += 1,
-                None => {
-                    self.at = at;
-                    return Err(self.error("EOF while parsing a string"));
-                }
+            Some((at, b'\\')) => {
+                self.at = at;
+                self.escaped(open)
+            }
+            Some((at, _)) => {
+                self.at = at;
+                Err(self.error("control character in string"))
+            }
+            None => {
+                self.at = self.bytes.len();
+                Err(self.error("EOF while parsing a string"))
             }
         }
     }
@@ -358,12 +344,49 @@ impl<'t> Reader<'t> {
 /// The eight bytes of `x` (little-endian) with the high bit set in each quote, backslash or
 /// control byte — and possibly in bytes above one of those (a borrow carries upwards), never
 /// below: the lowest set bit marks the first such byte exactly.
-pub(super) fn string_stops(x: u64) -> u64 {
+fn string_stops(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
     zero_byte(x ^ (ONES * u64::from(b'"'))) | zero_byte(x ^ (ONES * u64::from(b'\\'))) | below_space
+}
+
+/// Whether `b` ends a JSON string or must be escaped in one: a quote, a backslash or a control
+/// character (serde_json escapes exactly these when it writes).
+pub(super) fn stops_a_string(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// Where the first byte from `from` on that `stops_a_string` is, for the reader (the end of a
+/// string, or what it must look at) and the writer (what it must escape). Eight bytes at a
+/// time, the last eight read overlapping bytes already found plain; byte by byte only when
+/// fewer than eight bytes were searched.
+#[inline(always)]
+pub(super) fn first_stop(bytes: &[u8], from: usize) -> Option<usize> {
+    let first_in = |chunk: &[u8; 8], at: usize| {
+        let stops = string_stops(u64::from_le_bytes(*chunk));
+        (stops != 0).then(|| at + (stops.trailing_zeros() / 8) as usize)
+    };
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        if let Some(found) = first_in(chunk, at) {
+            return Some(found);
+        }
+        at += 8;
+    }
+    if at >= bytes.len() {
+        return None;
+    }
+    match bytes.last_chunk::<8>() {
+        // Only bytes this call already found plain may be read again.
+        Some(last) if bytes.len() - 8 >= from => first_in(last, bytes.len() - 8),
+        _ => bytes
+            .get(at..)?
+            .iter()
+            .position(|&b| stops_a_string(b))
+            .map(|p| at + p),
+    }
 }
 
 /// serde_json's complaint about a number or string, without its position in that piece.
@@ -414,7 +437,7 @@ fn without_repeats<'t>(entries: &mut Vec<Entry<'t>>) -> Option<Vec<Entry<'t>>> {
 
 #[cfg(test)]
 mod tests {
-    use super::string_stops;
+    use super::{stops_a_string, string_stops};
 
     fn may_stop_a_string(x: u64) -> bool {
         string_stops(x) != 0
@@ -430,7 +453,7 @@ mod tests {
                 for b in 0..=255u8 {
                     let mut chunk = [fill; 8];
                     chunk[place] = b;
-                    let expected = b < 0x20 || b == b'"' || b == b'\\';
+                    let expected = stops_a_string(b);
                     assert_eq!(
                         may_stop_a_string(u64::from_le_bytes(chunk)),
                         expected,

@@ -3,7 +3,7 @@
 //! compares the bytes). A mutated pod is most of the answer, and serde's serializer spends
 //! several times more per byte than a plain walk (BENCHMARKS.md).
 
-use super::read::string_stops;
+use super::read::first_stop;
 use super::value::{Map, Raw, Span, Value};
 
 /// Appends `value` as compact JSON. `source` is the text the value was read from with spans
@@ -110,17 +110,12 @@ fn copy_run(out: &mut Vec<u8>, source: Option<&str>, run: Option<Span>, first: &
     }
 }
 
-/// Whether JSON needs `b` escaped inside a string (serde_json escapes exactly these).
-fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
-}
-
 /// Appends `s` as a JSON string, escaped as serde_json escapes.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    while let Some(i) = next_escape(bytes, start) {
+    while let Some(i) = first_stop(bytes, start) {
         let Some(&b) = bytes.get(i) else {
             break;
         };
@@ -145,33 +140,4 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
     out.push(b'"');
-}
-
-/// Where the first byte from `from` on that needs escaping is: eight bytes at a time, the
-/// last eight read overlapping bytes already found plain (byte by byte only in strings
-/// shorter than eight).
-fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
-    let first_in = |chunk: &[u8; 8], at: usize| {
-        let stops = string_stops(u64::from_le_bytes(*chunk));
-        (stops != 0).then(|| at + (stops.trailing_zeros() / 8) as usize)
-    };
-    let mut at = from;
-    while let Some(chunk) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
-        if let Some(found) = first_in(chunk, at) {
-            return Some(found);
-        }
-        at += 8;
-    }
-    if at >= bytes.len() {
-        return None;
-    }
-    match bytes.last_chunk::<8>() {
-        // Only bytes this call already found plain may be read again.
-        Some(last) if bytes.len() - 8 >= from => first_in(last, bytes.len() - 8),
-        _ => bytes
-            .get(at..)?
-            .iter()
-            .position(|&b| needs_escape(b))
-            .map(|p| at + p),
-    }
 }
