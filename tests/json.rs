@@ -409,3 +409,38 @@ fn strings_are_escaped_as_serde_json_escapes_them_wherever_the_escape_is() {
         }
     }
 }
+
+/// Strings that end where the document ends or close to it, with a byte that stops them at
+/// every place (the search's last eight bytes overlap what it already read): read, or refused,
+/// as serde_json reads or refuses them.
+#[test]
+fn strings_at_the_end_of_the_document_are_read_as_serde_json_reads_them() {
+    let specials = ["\"", "\\\"", "\\n", "\u{1}", "é", "\\u00e9"];
+    let mut refused = 0;
+    for len in 0usize..20 {
+        for at in 0..=len {
+            for special in specials {
+                let body: String = (0..len)
+                    .map(|i| if i == at { special } else { "a" })
+                    .collect();
+                for text in [
+                    format!("\"{body}\""),
+                    format!("\"{body}"),
+                    format!("{{\"k\":\"{body}\"}}"),
+                    format!("[\"{body}\"]"),
+                ] {
+                    let expected = serde_json::from_str::<Value>(&text);
+                    match json::parse(&text, true) {
+                        Ok(tree) => assert_eq!(serde(&tree), expected.unwrap(), "{text:?}"),
+                        Err(_) => {
+                            refused += 1;
+                            assert!(expected.is_err(), "{text:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Guard against a vacuous pass: unterminated and control-character strings were refused.
+    assert!(refused > 500, "only {refused} refused");
+}
