@@ -12,7 +12,7 @@ use crate::json::{Map, Value};
 use crate::field_path::FieldPath;
 use crate::fields::{Ctx, Missing, list_to_extend, present};
 use crate::paths::clean;
-use crate::report::{Added, Target};
+use crate::report::Target;
 use crate::writable_paths::{Kind, Mount, nearest};
 
 /// A variable that should name a writable path.
@@ -32,19 +32,19 @@ const HOME: &str = "HOME";
 pub struct EnvTexts(Vec<(String, String, Rc<str>, Map<'static>)>);
 
 impl EnvTexts {
-    fn get(&mut self, name: &str, path: &str) -> (Rc<str>, Map<'static>) {
-        if let Some((_, _, text, entry)) = self.0.iter().find(|(n, p, ..)| n == name && p == path) {
-            return (Rc::clone(text), entry.clone());
-        }
-        let text: Rc<str> = Rc::from(format!("env {name}={path}"));
-        let entry = Map::rendered(&[("name", name), ("value", path)]);
-        self.0.push((
-            name.to_string(),
-            path.to_string(),
-            Rc::clone(&text),
-            entry.clone(),
-        ));
-        (text, entry)
+    fn get(&mut self, name: &str, path: &str) -> Option<(&Rc<str>, Map<'static>)> {
+        let at = match self.0.iter().position(|(n, p, ..)| n == name && p == path) {
+            Some(at) => at,
+            None => {
+                let text: Rc<str> = Rc::from(format!("env {name}={path}"));
+                let entry = Map::rendered(&[("name", name), ("value", path)]);
+                self.0
+                    .push((name.to_string(), path.to_string(), text, entry));
+                self.0.len() - 1
+            }
+        };
+        let (_, _, text, entry) = self.0.get(at)?;
+        Some((text, entry.clone()))
     }
 }
 
@@ -112,10 +112,12 @@ fn add(
     let Some(list) = list_to_extend(container, "env") else {
         return;
     };
+    list.reserve(missing.len());
     for (name, path) in missing {
-        let (text, entry) = texts.get(name, path);
-        list.push(Value::Object(entry));
-        ctx.report.change(Added::Text(text), target);
+        if let Some((text, entry)) = texts.get(name, path) {
+            list.push(Value::Object(entry));
+            ctx.report.change_shared(text, target);
+        }
     }
 }
 

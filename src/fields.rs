@@ -133,7 +133,9 @@ impl<'a> Ctx<'a> {
         {
             None | Some(Value::Null) if create => {
                 if let Some(slot) = parent.slot_at(found, key) {
-                    *slot = Value::Object(Map::new());
+                    // Room for the few fields the rules fill in: the size a first addition
+                    // would grow it to, without going through the growth path.
+                    *slot = Value::Object(Map::with_capacity(4));
                     if let Value::Object(map) = slot {
                         return Child::Object(map);
                     }
@@ -268,11 +270,23 @@ pub fn list_to_extend<'m, 's>(
     parent: &'m mut Map<'s>,
     key: &'static str,
 ) -> Option<&'m mut Array<'s>> {
-    let slot = parent.slot(key)?;
+    let found = parent.position(key);
+    list_to_extend_at(parent, found, key).map(|(_, list)| list)
+}
+
+/// `list_to_extend`, with `key`'s place already looked up (`found`, from `Map::position`);
+/// also says where the list is, for the next addition.
+pub fn list_to_extend_at<'m, 's>(
+    parent: &'m mut Map<'s>,
+    found: Option<usize>,
+    key: &'static str,
+) -> Option<(usize, &'m mut Array<'s>)> {
+    let at = found.unwrap_or(parent.len());
+    let slot = parent.slot_at(found, key)?;
     if slot.is_null() {
         *slot = Value::Array(Array::new());
     }
-    slot.as_array_mut()
+    Some((at, slot.as_array_mut()?))
 }
 
 /// Read-only twin of `array_mut`.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use crate::json;
-use crate::json::{Map, Value};
+use crate::json::Map;
 
 use crate::fields::list_to_extend;
 use crate::settings::WritablePath;
@@ -18,10 +18,9 @@ const MAX_NAME_LEN: usize = 63;
 pub struct Injection {
     /// Required path index → volume name, for the volumes created so far.
     created: BTreeMap<usize, String>,
-    /// Required path index → how warnings describe its mount, written once.
-    descriptions: BTreeMap<usize, Rc<str>>,
-    /// Required path index → its mount, rendered once for all the containers that get it.
-    mounts: Vec<(usize, Map<'static>)>,
+    /// By required path index: its mount, rendered once for all the containers that get it,
+    /// and how warnings describe it.
+    prepared: Vec<Option<(Map<'static>, Rc<str>)>>,
 }
 
 impl Injection {
@@ -43,26 +42,28 @@ impl Injection {
         self.created.get(&index).map_or("", String::as_str)
     }
 
-    /// The mount of required path `index` (at `path`), in the volume `volume_for` names.
-    pub fn mount(&mut self, index: usize, path: &str, existing: &BTreeSet<String>) -> Map<'static> {
-        if let Some((_, mount)) = self.mounts.iter().find(|(i, _)| *i == index) {
-            return mount.clone();
+    /// The mount of required path `index` (`w`), in the volume `volume_for` names, and how
+    /// warnings describe it (both made once, for the first container that gets the mount).
+    pub fn mount(
+        &mut self,
+        index: usize,
+        w: &WritablePath,
+        existing: &BTreeSet<String>,
+    ) -> Option<(Map<'static>, &Rc<str>)> {
+        if self.prepared.len() <= index {
+            self.prepared.resize_with(index + 1, || None);
         }
-        let volume = self.volume_for(index, path, existing);
-        let mount = Map::rendered(&[("name", volume), ("mountPath", path)]);
-        self.mounts.push((index, mount.clone()));
-        mount
-    }
-
-    /// How warnings describe the mount for required path `index`.
-    pub fn description(&mut self, index: usize, w: &WritablePath) -> Rc<str> {
-        let text = self.descriptions.entry(index).or_insert_with(|| {
-            Rc::from(format!(
+        if matches!(self.prepared.get(index), Some(None)) {
+            let volume = self.volume_for(index, &w.path, existing);
+            let mount = Map::rendered(&[("name", volume), ("mountPath", &w.path)]);
+            let text = Rc::from(format!(
                 "a writable emptyDir at {} (sizeLimit {})",
                 w.path, w.size_limit
-            ))
-        });
-        Rc::clone(text)
+            ));
+            *self.prepared.get_mut(index)? = Some((mount, text));
+        }
+        let (mount, text) = self.prepared.get(index)?.as_ref()?;
+        Some((mount.clone(), text))
     }
 
     /// Adds the volumes the containers were given to the pod spec.
@@ -78,18 +79,6 @@ impl Injection {
                 list.push(json!({"name": name, "emptyDir": {"sizeLimit": w.size_limit.as_str()}}));
             }
         }
-    }
-}
-
-/// Appends `mount` (from `Injection::mount`) to the container; false if `volumeMounts` is not
-/// a list (already reported).
-pub fn push_mount(container: &mut Map, mount: Map<'static>) -> bool {
-    match list_to_extend(container, "volumeMounts") {
-        Some(list) => {
-            list.push(Value::Object(mount));
-            true
-        }
-        None => false,
     }
 }
 

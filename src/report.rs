@@ -128,6 +128,16 @@ impl Report {
         self.add_target(found, name, || added);
     }
 
+    /// Records an addition described by `text`, shared by the containers that get it: the
+    /// text is copied only for the first of them.
+    pub fn change_shared(&mut self, text: &Rc<str>, target: &Target) {
+        let Target::Named(name) = target else {
+            return self.pod_changes.push(Added::Text(Rc::clone(text)));
+        };
+        let found = self.kind(|a| matches!(a, Added::Text(t) if Rc::ptr_eq(t, text) || t == text));
+        self.add_target(found, name, || Added::Text(Rc::clone(text)));
+    }
+
     /// Records that `target` got `rel.key` set to `value`; the value is copied only the first
     /// time the field is added.
     pub fn field_change(

@@ -3,17 +3,18 @@
 //! no container may mount anything writable at or above a forbidden path such as /var/log.
 //! Mount paths are compared cleaned (`paths::clean`), as the container runtime mounts them.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use crate::json;
-use crate::json::{Map, Value};
+use crate::json::{Map, Text, Value};
 
 use crate::env_vars::{self, EnvTexts, PathVar};
 use crate::field_path::FieldPath;
-use crate::fields::{Ctx, Missing, present, shown};
-use crate::injection::{Injection, push_mount};
+use crate::fields::{Ctx, Missing, list_to_extend_at, present, shown};
+use crate::injection::Injection;
 use crate::paths::{clean, is_at_or_under, overlap};
-use crate::report::{Added, Target};
+use crate::report::Target;
 use crate::settings::WritablePath;
 use crate::volumes::VolumeIndex;
 
@@ -64,10 +65,10 @@ impl<'s> WritablePaths<'s> {
     /// Checks the container's writable mounts and, except for ephemeral containers (the API
     /// forbids adding volumes then), gives it the required paths it lacks; then points `HOME`
     /// and the paths' variables where they belong.
-    pub fn container(
+    pub fn container<'d>(
         &mut self,
         ctx: &mut Ctx<'_>,
-        container: &mut Map,
+        container: &mut Map<'d>,
         cpath: &FieldPath<'_>,
         list: &str,
         target: &Target,
@@ -95,16 +96,23 @@ impl<'s> WritablePaths<'s> {
 
     /// Gives the container a writable mount for every required path it lacks (when `inject`);
     /// says, per required path, whether the container can write there afterwards.
-    fn cover(
+    fn cover<'m>(
         &mut self,
         ctx: &mut Ctx<'_>,
-        container: &mut Map,
-        mounts: &mut Vec<Mount>,
+        container: &mut Map<'_>,
+        mounts: &mut Vec<Mount<'m>>,
         cpath: &FieldPath<'_>,
         target: &Target,
         inject: bool,
-    ) -> Vec<bool> {
+    ) -> Vec<bool>
+    where
+        's: 'm,
+    {
         let mut writable_now = Vec::with_capacity(self.required.len());
+        // Where `volumeMounts` is among the container's keys, looked up with the first mount
+        // added (and set when that mount creates it), so that each mount is added without a
+        // search.
+        let mut mounts_at: Option<Option<usize>> = None;
         for (j, w) in self.required.iter().enumerate() {
             match nearest(mounts, &w.path) {
                 Some(m) if m.kind == Kind::Writable => {
@@ -139,18 +147,22 @@ impl<'s> WritablePaths<'s> {
                     );
                 }
                 Missing::Add if self.can_add => {
-                    let mount = self.injection.mount(j, &w.path, &self.names);
-                    if push_mount(container, mount) {
+                    let found =
+                        *mounts_at.get_or_insert_with(|| container.position("volumeMounts"));
+                    if let Some((at, list)) = list_to_extend_at(container, found, "volumeMounts")
+                        && let Some((mount, text)) = self.injection.mount(j, w, &self.names)
+                    {
+                        mounts_at = Some(Some(at));
+                        list.push(Value::Object(mount));
                         added = true;
-                        let text = Added::Text(self.injection.description(j, w));
-                        ctx.report.change(text, target);
+                        ctx.report.change_shared(text, target);
                     }
                 }
                 Missing::Add => {}
             }
             if added {
                 mounts.push(Mount {
-                    path: w.path.clone(),
+                    path: Cow::Borrowed(w.path.as_str()),
                     kind: Kind::Writable,
                     index: None,
                 });
@@ -215,22 +227,23 @@ pub enum Kind {
     Device,
 }
 
-/// A container's mount (or device) point: where, cleaned, and what it allows.
-pub struct Mount {
-    pub path: String,
+/// A container's mount (or device) point: where, cleaned (borrowed from the request or the
+/// settings unless cleaning changed it), and what it allows.
+pub struct Mount<'a> {
+    pub path: Cow<'a, str>,
     pub kind: Kind,
     /// Position in `volumeMounts` (`None` for devices and for mounts the policy added).
     index: Option<usize>,
 }
 
-fn mounts(
+fn mounts<'d>(
     ctx: &mut Ctx<'_>,
-    container: &Map,
+    container: &Map<'d>,
     cpath: &FieldPath<'_>,
     writable: &BTreeSet<String>,
     names: &BTreeSet<String>,
     room: usize,
-) -> Vec<Mount> {
+) -> Vec<Mount<'d>> {
     let listed = present(container.get("volumeMounts"));
     // `room` more for the mounts the container may be given.
     let mut out =
@@ -239,7 +252,7 @@ fn mounts(
         None => {}
         Some(Value::Array(list)) => {
             for (index, m) in list.iter().enumerate() {
-                let Some(path) = m.get("mountPath").and_then(Value::as_str) else {
+                let Some(Value::String(path)) = m.get("mountPath") else {
                     continue;
                 };
                 let mounts_path = cpath.key("volumeMounts");
@@ -256,7 +269,7 @@ fn mounts(
                     Kind::ReadOnly
                 };
                 out.push(Mount {
-                    path: clean(path).into_owned(),
+                    path: cleaned(path),
                     kind,
                     index: Some(index),
                 });
@@ -270,12 +283,12 @@ fn mounts(
     if let Some(Value::Array(devices)) = present(container.get("volumeDevices")) {
         let devices_path = cpath.key("volumeDevices");
         for (index, d) in devices.iter().enumerate() {
-            if let Some(path) = d.get("devicePath").and_then(Value::as_str) {
+            if let Some(Value::String(path)) = d.get("devicePath") {
                 let item = devices_path.index(index);
                 no_backsteps(ctx, path, &item.key("devicePath"));
                 missing_volume(ctx, names, d.get("name"), &item);
                 out.push(Mount {
-                    path: clean(path).into_owned(),
+                    path: cleaned(path),
                     kind: Kind::Device,
                     index: None,
                 });
@@ -283,6 +296,14 @@ fn mounts(
         }
     }
     out
+}
+
+/// `path` cleaned, borrowed from the request when it was clean and had no escapes.
+fn cleaned<'d>(path: &Text<'d>) -> Cow<'d, str> {
+    match path {
+        Cow::Borrowed(text) => clean(text),
+        Cow::Owned(text) => Cow::Owned(clean(text).into_owned()),
+    }
 }
 
 /// A mount or device must name one of the pod's volumes (the API server requires it too; the
@@ -321,7 +342,7 @@ fn no_backsteps(ctx: &mut Ctx<'_>, path: &str, at: &FieldPath<'_>) {
 }
 
 /// The deepest mount at or above `path`: the one whose filesystem `path` is on.
-pub fn nearest<'m>(mounts: &'m [Mount], path: &str) -> Option<&'m Mount> {
+pub fn nearest<'m, 'a>(mounts: &'m [Mount<'a>], path: &str) -> Option<&'m Mount<'a>> {
     mounts
         .iter()
         .filter(|m| is_at_or_under(path, &m.path))

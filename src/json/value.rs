@@ -178,6 +178,14 @@ impl<'s> Map<'s> {
         Map::default()
     }
 
+    /// An empty object with room for `keys` keys.
+    pub fn with_capacity(keys: usize) -> Self {
+        Map {
+            entries: Entries::new(Vec::with_capacity(keys)),
+            raw: None,
+        }
+    }
+
     /// `entries` must not repeat a key.
     pub(crate) fn read(entries: Vec<Entry<'s>>, raw: Option<Span>) -> Self {
         Map {
