@@ -33,20 +33,28 @@ pub fn clean(path: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Whether `clean` would return `path` unchanged: absolute, and every component after a `/`
-/// neither empty, `.` nor `..` (one pass over the bytes; mount paths are checked per mount).
+/// Whether `clean` would return `path` unchanged: absolute, and no component after a `/` is
+/// empty, `.` or `..`. One pass that looks only at what follows each `/` (mount paths are
+/// checked per mount of every container).
 fn is_clean(path: &str) -> bool {
-    if path == "/" {
-        return true;
+    let mut rest = match path.as_bytes() {
+        b"/" => return true,
+        [b'/', rest @ ..] => rest,
+        _ => return false,
+    };
+    // `rest` starts a component: the bytes after a `/`.
+    loop {
+        match rest {
+            [] | [b'/', ..] | [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..] => {
+                return false;
+            }
+            _ => {}
+        }
+        match rest.iter().position(|&b| b == b'/') {
+            Some(slash) => rest = rest.get(slash + 1..).unwrap_or_default(),
+            None => return true,
+        }
     }
-    let bytes = path.as_bytes();
-    if bytes.first() != Some(&b'/') {
-        return false;
-    }
-    bytes
-        .split(|&b| b == b'/')
-        .skip(1)
-        .all(|c| !matches!(c, b"" | b"." | b".."))
 }
 
 /// Why a path from the settings can't be used, if it can't: it must be absolute (it is then
@@ -121,6 +129,39 @@ mod tests {
             assert_eq!(clean(want), want, "{want:?} is clean");
         }
         assert!(matches!(clean("/home/nobody/.cache"), Cow::Borrowed(_)));
+    }
+
+    /// `is_clean` as its definition reads: absolute, no empty, `.` or `..` component.
+    fn clean_by_definition(path: &str) -> bool {
+        path == "/"
+            || (path.starts_with('/')
+                && path
+                    .split('/')
+                    .skip(1)
+                    .all(|c| !matches!(c, "" | "." | "..")))
+    }
+
+    #[test]
+    fn clean_paths_are_recognised_in_every_spelling_up_to_seven_bytes() {
+        let alphabet = ["/", ".", "a", "é", "\0"];
+        let mut paths = vec![String::new()];
+        let mut checked = 0;
+        for _ in 0..7 {
+            let mut longer = Vec::new();
+            for p in &paths {
+                for c in alphabet {
+                    let q = format!("{p}{c}");
+                    assert_eq!(is_clean(&q), clean_by_definition(&q), "{q:?}");
+                    // A clean path is what cleaning gives, and cleaning gives a clean path.
+                    assert_eq!(is_clean(&q), clean(&q) == q, "{q:?}");
+                    assert!(is_clean(&clean(&q)), "{q:?}");
+                    checked += 1;
+                    longer.push(q);
+                }
+            }
+            paths = longer;
+        }
+        assert!(checked > 90_000);
     }
 
     #[test]

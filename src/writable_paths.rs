@@ -257,7 +257,8 @@ fn mounts<'d>(
                 };
                 let mounts_path = cpath.key("volumeMounts");
                 let item = mounts_path.index(index);
-                no_backsteps(ctx, path, &item.key("mountPath"));
+                let clean_path = cleaned(path);
+                no_backsteps(ctx, path, &clean_path, &item.key("mountPath"));
                 let name = m.get("name").and_then(Value::as_str).unwrap_or("");
                 // A mount of a volume the pod lacks would be completed by an injected volume
                 // of that name (`writable-tmp`), making it writable wherever it points.
@@ -269,7 +270,7 @@ fn mounts<'d>(
                     Kind::ReadOnly
                 };
                 out.push(Mount {
-                    path: cleaned(path),
+                    path: clean_path,
                     kind,
                     index: Some(index),
                 });
@@ -285,10 +286,11 @@ fn mounts<'d>(
         for (index, d) in devices.iter().enumerate() {
             if let Some(Value::String(path)) = d.get("devicePath") {
                 let item = devices_path.index(index);
-                no_backsteps(ctx, path, &item.key("devicePath"));
+                let clean_path = cleaned(path);
+                no_backsteps(ctx, path, &clean_path, &item.key("devicePath"));
                 missing_volume(ctx, names, d.get("name"), &item);
                 out.push(Mount {
-                    path: cleaned(path),
+                    path: clean_path,
                     kind: Kind::Device,
                     index: None,
                 });
@@ -331,8 +333,11 @@ fn missing_volume(
 /// component and follows the image's symlinks (`/var/run` → `/run` in most images), so
 /// `/var/run/../var/log` lands on `/var/log` while a lexical reading says `/var/var/log`. No
 /// tool writes such paths; nothing legitimate is lost.
-fn no_backsteps(ctx: &mut Ctx<'_>, path: &str, at: &FieldPath<'_>) {
-    if path.as_bytes().split(|&b| b == b'/').any(|c| c == b"..") {
+/// `clean_path` is `path` cleaned: a path that was clean already (borrowed) has no `..`.
+fn no_backsteps(ctx: &mut Ctx<'_>, path: &str, clean_path: &Cow<'_, str>, at: &FieldPath<'_>) {
+    if matches!(clean_path, Cow::Owned(_))
+        && path.as_bytes().split(|&b| b == b'/').any(|c| c == b"..")
+    {
         ctx.violation(
             at,
             &json!(path),
