@@ -258,7 +258,12 @@ fn mounts<'d>(
                 let mounts_path = cpath.key("volumeMounts");
                 let item = mounts_path.index(index);
                 let clean_path = cleaned(path);
-                no_backsteps(ctx, path, &clean_path, &item.key("mountPath"));
+                no_backsteps(
+                    ctx,
+                    path,
+                    matches!(clean_path, Cow::Borrowed(_)),
+                    &item.key("mountPath"),
+                );
                 let name = m.get("name").and_then(Value::as_str).unwrap_or("");
                 // A mount of a volume the pod lacks would be completed by an injected volume
                 // of that name (`writable-tmp`), making it writable wherever it points.
@@ -287,7 +292,12 @@ fn mounts<'d>(
             if let Some(Value::String(path)) = d.get("devicePath") {
                 let item = devices_path.index(index);
                 let clean_path = cleaned(path);
-                no_backsteps(ctx, path, &clean_path, &item.key("devicePath"));
+                no_backsteps(
+                    ctx,
+                    path,
+                    matches!(clean_path, Cow::Borrowed(_)),
+                    &item.key("devicePath"),
+                );
                 missing_volume(ctx, names, d.get("name"), &item);
                 out.push(Mount {
                     path: clean_path,
@@ -333,11 +343,9 @@ fn missing_volume(
 /// component and follows the image's symlinks (`/var/run` → `/run` in most images), so
 /// `/var/run/../var/log` lands on `/var/log` while a lexical reading says `/var/var/log`. No
 /// tool writes such paths; nothing legitimate is lost.
-/// `clean_path` is `path` cleaned: a path that was clean already (borrowed) has no `..`.
-fn no_backsteps(ctx: &mut Ctx<'_>, path: &str, clean_path: &Cow<'_, str>, at: &FieldPath<'_>) {
-    if matches!(clean_path, Cow::Owned(_))
-        && path.as_bytes().split(|&b| b == b'/').any(|c| c == b"..")
-    {
+/// `was_clean`: cleaning left `path` as it was (borrowed it), so it has no `..`.
+fn no_backsteps(ctx: &mut Ctx<'_>, path: &str, was_clean: bool, at: &FieldPath<'_>) {
+    if !was_clean && path.as_bytes().split(|&b| b == b'/').any(|c| c == b"..") {
         ctx.violation(
             at,
             &json!(path),
