@@ -14,12 +14,10 @@ use crate::settings::ImageUserCheck;
 /// The three container lists of a pod spec, in the order they are checked and reported.
 pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
 
-/// How warnings name a container: `agent`, `init setup`, `ephemeral debugger`.
-pub fn target_name(list: &str, container: &Map) -> Target {
-    let name = container
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or("(unnamed)");
+/// How warnings name a container (`name`, its `name` if it is a string): `agent`,
+/// `init setup`, `ephemeral debugger`.
+pub fn target_name(list: &str, name: Option<&str>) -> Target {
+    let name = name.unwrap_or("(unnamed)");
     match list {
         "initContainers" => Target::named(format!("init {name}")),
         "ephemeralContainers" => Target::named(format!("ephemeral {name}")),

@@ -72,11 +72,15 @@ pub fn identity(ctx: &mut Ctx<'_>, sc: &mut Child<'_, '_>, at: &At<'_>, level: L
         }
         Level::Container => {
             let unset = || "true or unset (the pod sets it)".to_string();
-            let root = sc
-                .get("runAsNonRoot")
-                .is_some_and(|v| v.as_bool() == Some(false));
-            if !(root && excepted(ctx, at, "runAsNonRoot: false".into(), |g| g.root())) {
-                ctx.check_optional(sc, at.path, "runAsNonRoot", is_true, unset);
+            // Looked up once: unset or true is fine; false needs an exception.
+            if let Some(value) = sc.get("runAsNonRoot")
+                && !is_true(value)
+            {
+                let root = value.as_bool() == Some(false);
+                if !(root && excepted(ctx, at, "runAsNonRoot: false".into(), |g| g.root())) {
+                    let value = value.clone();
+                    ctx.violation(at.path.key("runAsNonRoot"), &value, unset());
+                }
             }
             container_id(
                 ctx,
@@ -112,14 +116,21 @@ fn container_id(
     allowed_text: impl FnOnce() -> String,
 ) {
     let s = ctx.settings;
-    if let Some(id) = sc.get(key).and_then(Value::as_i64)
-        && !allowed(s, id)
+    // Looked up once: unset is fine.
+    let Some(value) = sc.get(key) else {
+        return;
+    };
+    let id = value.as_i64();
+    if id.is_some_and(|id| allowed(s, id)) {
+        return;
+    }
+    if let Some(id) = id
         && excepted(ctx, at, format!("{key} {id}"), |g| grant(g, id))
     {
         return;
     }
-    let ok = |v: &Value| v.as_i64().is_some_and(|id| allowed(s, id));
-    ctx.check_optional(sc, at.path, key, ok, allowed_text);
+    let value = value.clone();
+    ctx.violation(at.path.key(key), &value, allowed_text());
 }
 
 /// Whether an exception grants `control` to the container at `at` (the use is recorded).
