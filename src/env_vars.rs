@@ -36,7 +36,7 @@ impl EnvTexts {
         let at = match self.0.iter().position(|(n, p, ..)| n == name && p == path) {
             Some(at) => at,
             None => {
-                let text: Rc<str> = Rc::from(format!("env {name}={path}"));
+                let text: Rc<str> = Rc::from(["env ", name, "=", path].concat());
                 let entry = Map::rendered(&[("name", name), ("value", path)]);
                 self.0
                     .push((name.to_string(), path.to_string(), text, entry));

@@ -4,8 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use crate::json;
-use crate::json::Map;
+use crate::json::{Map, Value};
 
 use crate::fields::list_to_extend;
 use crate::settings::WritablePath;
@@ -56,10 +55,16 @@ impl Injection {
         if matches!(self.prepared.get(index), Some(None)) {
             let volume = self.volume_for(index, &w.path, existing);
             let mount = Map::rendered(&[("name", volume), ("mountPath", &w.path)]);
-            let text = Rc::from(format!(
-                "a writable emptyDir at {} (sizeLimit {})",
-                w.path, w.size_limit
-            ));
+            let text = Rc::from(
+                [
+                    "a writable emptyDir at ",
+                    &w.path,
+                    " (sizeLimit ",
+                    w.size_limit.as_str(),
+                    ")",
+                ]
+                .concat(),
+            );
             *self.prepared.get_mut(index)? = Some((mount, text));
         }
         let (mount, text) = self.prepared.get(index)?.as_ref()?;
@@ -76,7 +81,17 @@ impl Injection {
         };
         for (index, name) in self.created {
             if let Some(w) = required.get(index) {
-                list.push(json!({"name": name, "emptyDir": {"sizeLimit": w.size_limit.as_str()}}));
+                // `{"emptyDir":{"sizeLimit":…},"name":…}`: keys in the order serde_json's
+                // `json!` gave them (sorted), built without it.
+                let mut empty_dir = Map::new();
+                empty_dir.insert(
+                    "sizeLimit".into(),
+                    Value::from(w.size_limit.as_str().to_string()),
+                );
+                let mut volume = Map::new();
+                volume.insert("emptyDir".into(), Value::Object(empty_dir));
+                volume.insert("name".into(), Value::from(name));
+                list.push(Value::Object(volume));
             }
         }
     }
@@ -84,7 +99,8 @@ impl Injection {
 
 /// `/home/nobody/.cache/pip` → `writable-home-nobody-cache-pip`: a valid DNS label.
 pub fn volume_name(path: &str) -> String {
-    let mut name = String::from(VOLUME_PREFIX);
+    let mut name = String::with_capacity(VOLUME_PREFIX.len() + path.len() + 1);
+    name.push_str(VOLUME_PREFIX);
     for part in path.split(|c: char| !c.is_ascii_alphanumeric()) {
         if !part.is_empty() {
             name.push('-');

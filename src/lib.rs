@@ -17,6 +17,7 @@
 pub mod arena;
 pub mod capabilities;
 pub mod container_rules;
+pub mod decimal;
 pub mod empty_dir_limits;
 pub mod env_vars;
 pub mod exceptions;

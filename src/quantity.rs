@@ -46,7 +46,13 @@ impl Quantity {
     pub fn gib(n: u64) -> Quantity {
         Quantity {
             nanos: (u128::from(n) << 30) * 1_000_000_000,
-            text: format!("{n}Gi"),
+            // Not `format!`: the defaults are built for every request of a fresh instance.
+            text: {
+                let mut text = String::with_capacity(24);
+                crate::decimal::push_str(&mut text, n);
+                text.push_str("Gi");
+                text
+            },
         }
     }
 

@@ -5,6 +5,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::json::Value;
+use crate::json::write::write_value;
 
 /// What a change was made to: the pod spec, or a container (or volume) by the name warnings
 /// show (`agent`, `init setup`, `volume scratch`), shared so that recording many changes to one
@@ -84,13 +85,30 @@ fn same_text(a: &str, b: &str) -> bool {
     std::ptr::eq(a, b) || a == b
 }
 
+impl Added {
+    /// Appends how warnings describe the addition: `securityContext.runAsUser: 65534`.
+    fn write_to(&self, text: &mut String) {
+        match self {
+            Added::Field { rel, key, value } => {
+                text.push_str(rel);
+                text.push('.');
+                text.push_str(key);
+                text.push_str(": ");
+                let mut json = Vec::with_capacity(32);
+                write_value(&mut json, value, None);
+                text.push_str(&String::from_utf8_lossy(&json));
+            }
+            Added::Text(added) => text.push_str(added),
+            Added::Static(added) => text.push_str(added),
+        }
+    }
+}
+
 impl fmt::Display for Added {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Added::Field { rel, key, value } => write!(f, "{rel}.{key}: {value}"),
-            Added::Text(text) => f.write_str(text),
-            Added::Static(text) => f.write_str(text),
-        }
+        let mut text = String::new();
+        self.write_to(&mut text);
+        f.write_str(&text)
     }
 }
 
@@ -229,19 +247,31 @@ impl Report {
     }
 
     /// One warning for the pod spec, one per kind of container change naming the
-    /// containers, then the notes.
+    /// containers, then the notes. Written piece by piece: `format!` costs as much as the
+    /// rest of a one-container evaluation's own work (BENCHMARKS.md).
     pub fn warnings(&self) -> Vec<String> {
-        let mut out = Vec::with_capacity(self.changes.len() + self.notes.len() + 1);
+        let mut out =
+            Vec::with_capacity(self.changes.len() + self.notes.len() + self.exceptions.len() + 1);
         if !self.pod_changes.is_empty() {
-            let added: Vec<String> = self.pod_changes.iter().map(Added::to_string).collect();
-            out.push(format!(
-                "agent-hardening added to the pod spec: {}",
-                added.join(", ")
-            ));
+            let mut text = String::with_capacity(256);
+            text.push_str("agent-hardening added to the pod spec: ");
+            for (i, added) in self.pod_changes.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(", ");
+                }
+                added.write_to(&mut text);
+            }
+            out.push(text);
         }
-        out.extend(self.changes.iter().map(|(added, targets)| {
-            format!("agent-hardening added {added} to {}", targets_text(targets))
-        }));
+        for (added, targets) in &self.changes {
+            // Room for the usual warning: one allocation, no growth.
+            let mut text = String::with_capacity(192);
+            text.push_str("agent-hardening added ");
+            added.write_to(&mut text);
+            text.push_str(" to ");
+            targets.write_to(&mut text);
+            out.push(text);
+        }
         out.extend(self.notes.iter().cloned());
         out.extend(
             self.exceptions
@@ -279,17 +309,21 @@ impl Targets {
     }
 }
 
-fn targets_text(targets: &Targets) -> String {
-    let mut text = targets
-        .named
-        .iter()
-        .map(|t| &**t)
-        .collect::<Vec<_>>()
-        .join(", ");
-    if targets.more > 0 {
-        text.push_str(&format!(" and {} more", targets.more));
+impl Targets {
+    /// `a, b, c, d, e and 3 more`.
+    fn write_to(&self, text: &mut String) {
+        for (i, name) in self.named.iter().enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(name);
+        }
+        if self.more > 0 {
+            text.push_str(" and ");
+            crate::decimal::push_str(text, self.more as u64);
+            text.push_str(" more");
+        }
     }
-    text
 }
 
 #[cfg(test)]

@@ -211,7 +211,13 @@ impl<'s> Map<'s> {
             entries: Entries::new(entries),
             raw: None,
         };
-        let mut out = Vec::new();
+        // Room for the text unless it has escapes: `{"key":"value",...}`, without growing.
+        let room = pairs
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 6)
+            .sum::<usize>()
+            + 2;
+        let mut out = Vec::with_capacity(room);
         super::write::write_map(&mut out, &map, None);
         // What the writer writes is UTF-8: JSON text of UTF-8 strings.
         let text = String::from_utf8(out).unwrap_or_default();

@@ -14,8 +14,13 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value, source: Option<&str>) {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        // Numbers are rare in a pod; serde_json's own formatting keeps them identical.
-        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        // Integers as serde_json writes them (decimal, `-` when negative); floats, rare in a
+        // pod, through serde_json's own formatting.
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => crate::decimal::push(out, u),
+            (None, Some(i)) => crate::decimal::push_signed(out, i),
+            _ => out.extend_from_slice(n.to_string().as_bytes()),
+        },
         Value::String(s) => write_str(out, s),
         Value::Array(items) => {
             let raw = items.raw().zip(source);

@@ -74,8 +74,8 @@ fn kind(api_group: &str, kind: &str, path: &str) -> PodTemplateKind {
         api_group: api_group.to_string(),
         kind: kind.to_string(),
         keys: path.split('.').map(str::to_string).collect(),
-        metadata_path: format!("{path}.metadata"),
-        spec_path: format!("{path}.spec"),
+        metadata_path: [path, ".metadata"].concat(),
+        spec_path: [path, ".spec"].concat(),
     }
 }
 
