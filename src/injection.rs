@@ -81,8 +81,8 @@ impl Injection {
         };
         for (index, name) in self.created {
             if let Some(w) = required.get(index) {
-                // `{"emptyDir":{"sizeLimit":…},"name":…}`: keys in the order serde_json's
-                // `json!` gave them (sorted), built without it.
+                // `{"emptyDir":{"sizeLimit":…},"name":…}`: keys sorted, as the module's
+                // serde_json (without `preserve_order`) wrote them through `json!` before.
                 let mut empty_dir = Map::new();
                 empty_dir.insert(
                     "sizeLimit".into(),

@@ -149,13 +149,14 @@ impl<'s> WritablePaths<'s> {
                 Missing::Add if self.can_add => {
                     let found =
                         *mounts_at.get_or_insert_with(|| container.position("volumeMounts"));
-                    if let Some((at, list)) = list_to_extend_at(container, found, "volumeMounts")
-                        && let Some((mount, text)) = self.injection.mount(j, w, &self.names)
-                    {
+                    if let Some((at, list)) = list_to_extend_at(container, found, "volumeMounts") {
+                        // The list is there now, whatever follows.
                         mounts_at = Some(Some(at));
-                        list.push(Value::Object(mount));
-                        added = true;
-                        ctx.report.change_shared(text, target);
+                        if let Some((mount, text)) = self.injection.mount(j, w, &self.names) {
+                            list.push(Value::Object(mount));
+                            added = true;
+                            ctx.report.change_shared(text, target);
+                        }
                     }
                 }
                 Missing::Add => {}
