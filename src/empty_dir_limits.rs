@@ -4,7 +4,6 @@
 
 use std::rc::Rc;
 
-use crate::json;
 use crate::json::{Map, Value};
 
 use crate::field_path::FieldPath;
@@ -43,10 +42,11 @@ fn size_limit(ctx: &mut Ctx<'_>, empty_dir: &mut Map, path: &FieldPath<'_>, name
         None => match ctx.missing {
             Missing::Add => {
                 let default = s.default_empty_dir_size_limit.as_str();
-                empty_dir.insert("sizeLimit".into(), json!(default));
-                let added = Added::Text(Rc::from(format!("emptyDir.sizeLimit: {default}")));
+                // Texts joined, not formatted: a pod may have an emptyDir per container.
+                empty_dir.insert("sizeLimit".into(), Value::from(default.to_string()));
+                let added = Added::Text(Rc::from(["emptyDir.sizeLimit: ", default].concat()));
                 ctx.report
-                    .change(added, &Target::named(format!("volume {name}")));
+                    .change(added, &Target::named(["volume ", name].concat()));
             }
             Missing::Report => ctx.missing_violation(path.key("sizeLimit"), allowed()),
             Missing::Ignore => {}
