@@ -258,13 +258,7 @@ fn mounts<'d>(
                 };
                 let mounts_path = cpath.key("volumeMounts");
                 let item = mounts_path.index(index);
-                let clean_path = cleaned(path);
-                no_backsteps(
-                    ctx,
-                    path,
-                    matches!(clean_path, Cow::Borrowed(_)),
-                    &item.key("mountPath"),
-                );
+                let clean_path = mount_point(ctx, path, &item.key("mountPath"));
                 let name = m.get("name").and_then(Value::as_str).unwrap_or("");
                 // A mount of a volume the pod lacks would be completed by an injected volume
                 // of that name (`writable-tmp`), making it writable wherever it points.
@@ -292,13 +286,7 @@ fn mounts<'d>(
         for (index, d) in devices.iter().enumerate() {
             if let Some(Value::String(path)) = d.get("devicePath") {
                 let item = devices_path.index(index);
-                let clean_path = cleaned(path);
-                no_backsteps(
-                    ctx,
-                    path,
-                    matches!(clean_path, Cow::Borrowed(_)),
-                    &item.key("devicePath"),
-                );
+                let clean_path = mount_point(ctx, path, &item.key("devicePath"));
                 missing_volume(ctx, names, d.get("name"), &item);
                 out.push(Mount {
                     path: clean_path,
@@ -309,6 +297,13 @@ fn mounts<'d>(
         }
     }
     out
+}
+
+/// The mount point at `path` (the field `at`): cleaned, once a `..` in it is refused.
+fn mount_point<'d>(ctx: &mut Ctx<'_>, path: &Text<'d>, at: &FieldPath<'_>) -> Cow<'d, str> {
+    let clean_path = cleaned(path);
+    no_backsteps(ctx, path, matches!(clean_path, Cow::Borrowed(_)), at);
+    clean_path
 }
 
 /// `path` cleaned, borrowed from the request when it was clean and had no escapes.
