@@ -425,3 +425,65 @@ fn deeply_nested_objects_pass_through_where_nothing_is_checked() {
         "{message}"
     );
 }
+
+#[test]
+fn container_ids_spelled_as_other_types_are_refused_and_never_excepted() {
+    // An exception grants this image user and group 0 and 1337: only as integers.
+    let settings: Value = serde_json::from_str(
+        &std::fs::read_to_string(test_data_dir().join("settings/istio_exceptions.json")).unwrap(),
+    )
+    .unwrap();
+    let base = {
+        let mut request = fixture("pod_compliant.json");
+        set(
+            &mut request,
+            "/spec/containers/0/image",
+            json!("docker.io/istio/proxyv2:1.22.0"),
+        );
+        request
+    };
+    for key in ["runAsUser", "runAsGroup"] {
+        for spelled in [
+            json!("1337"),
+            json!("0"),
+            json!(1337.0),
+            json!(0.0),
+            json!(true),
+            json!([1337]),
+        ] {
+            let mut request = base.clone();
+            set(
+                &mut request,
+                &format!("/spec/containers/0/securityContext/{key}"),
+                spelled.clone(),
+            );
+            let message = rejection(run(&request, settings.clone()));
+            let found = format!("securityContext.{key}: found {spelled}");
+            assert!(message.contains(&found), "{key} {spelled}: {message}");
+            assert!(!message.contains("exception"), "{key} {spelled}: {message}");
+        }
+        // The same id as an integer is granted by the exception.
+        let mut request = base.clone();
+        set(
+            &mut request,
+            &format!("/spec/containers/0/securityContext/{key}"),
+            json!(1337),
+        );
+        let warnings = accepted(run(&request, settings.clone()));
+        assert!(
+            warnings.iter().any(|w| w.contains(&format!("{key} 1337"))),
+            "{key}: {warnings:?}"
+        );
+    }
+    for spelled in [json!("false"), json!(0), json!(false), json!("true")] {
+        let mut request = base.clone();
+        set(
+            &mut request,
+            "/spec/containers/0/securityContext/runAsNonRoot",
+            spelled.clone(),
+        );
+        let message = rejection(run(&request, settings.clone()));
+        let found = format!("securityContext.runAsNonRoot: found {spelled}");
+        assert!(message.contains(&found), "{spelled}: {message}");
+    }
+}
