@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::json::{Map, Text, Value};
+use crate::json::{Map, Value};
 
 use crate::container_rules::{CONTAINER_LISTS, check_container, target_name};
 use crate::field_path::FieldPath;
@@ -124,12 +124,7 @@ fn walk_list(
     for (i, container) in containers.iter_mut().enumerate() {
         match container.as_object_mut() {
             Some(container) => {
-                // The name's text apart from the container, which the rules then change: a
-                // copy of the borrowed text (nothing is allocated unless it had escapes).
-                let name: Option<Text<'_>> = match container.get("name") {
-                    Some(Value::String(name)) => Some(name.clone()),
-                    _ => None,
-                };
+                let name = container.text("name");
                 let target = target_name(list, name.as_deref());
                 let path = list_path.named(i, name.as_deref());
                 // The exceptions that apply to this container, by its image only.

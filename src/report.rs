@@ -73,11 +73,16 @@ impl Added {
             (Added::Field { rel, key, .. }, Added::Field { rel: r, key: k, .. }) => {
                 same_text(rel, r) && same_text(key, k)
             }
-            (Added::Text(a), Added::Text(b)) => Rc::ptr_eq(a, b) || a == b,
+            (Added::Text(a), Added::Text(b)) => same_shared(a, b),
             (Added::Static(a), Added::Static(b)) => a == b,
             _ => false,
         }
     }
+}
+
+/// Equal shared texts; the same one is recognised without reading it.
+fn same_shared(a: &Rc<str>, b: &Rc<str>) -> bool {
+    Rc::ptr_eq(a, b) || a == b
 }
 
 /// Equal texts; the same `&'static str` is recognised without reading it.
@@ -152,7 +157,7 @@ impl Report {
         let Target::Named(name) = target else {
             return self.pod_changes.push(Added::Text(Rc::clone(text)));
         };
-        let found = self.kind(|a| matches!(a, Added::Text(t) if Rc::ptr_eq(t, text) || t == text));
+        let found = self.kind(|a| matches!(a, Added::Text(t) if same_shared(t, text)));
         self.add_target(found, name, || Added::Text(Rc::clone(text)));
     }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::json::{Map, Text, Value};
+use crate::json::{Map, Value};
 
 use crate::empty_dir_limits;
 use crate::field_path::FieldPath;
@@ -79,12 +79,7 @@ pub fn check(
             ctx.violation(list.index(i), volume, "a volume object");
             continue;
         };
-        // The name's text apart from the volume, which the rules then change (a copy of the
-        // borrowed text: nothing is allocated unless it had escapes).
-        let name: Option<Text<'_>> = match volume.get("name") {
-            Some(Value::String(name)) => Some(name.clone()),
-            _ => None,
-        };
+        let name = volume.text("name");
         let item = list.named(i, name.as_deref());
         check_types(ctx, volume, &item);
         index.add(volume);

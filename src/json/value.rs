@@ -292,6 +292,15 @@ impl<'s> Map<'s> {
             .map(|e| &e.value)
     }
 
+    /// The text of the string at `key`, apart from this object (which may then be changed):
+    /// a copy of borrowed text, so nothing is allocated unless the string had escapes.
+    pub fn text(&self, key: &str) -> Option<Text<'s>> {
+        match self.get(key) {
+            Some(Value::String(text)) => Some(text.clone()),
+            _ => None,
+        }
+    }
+
     pub fn contains_key(&self, key: &str) -> bool {
         self.position(key).is_some()
     }
